@@ -1,0 +1,267 @@
+import Foundation
+
+/// One `game_state` event: the price of a game at a tick.
+public struct GameStateUpdate: Sendable, Equatable {
+    public var gameID: String
+    public var tick: Int
+    public var price: Double
+    public var active: Bool
+    public var rugged: Bool
+    public var timestamp: Date
+    /// Numbers and booleans only (validated).
+    public var features: JSONObject?
+
+    public init(gameID: String, tick: Int, price: Double, active: Bool = true, rugged: Bool = false,
+                timestamp: Date, features: JSONObject? = nil) {
+        self.gameID = gameID
+        self.tick = tick
+        self.price = price
+        self.active = active
+        self.rugged = rugged
+        self.timestamp = timestamp
+        self.features = features
+    }
+}
+
+/// How far a prediction of the rug tick was from the actual rug tick.
+public struct PredictionErrorMetrics: Sendable, Equatable {
+    /// Width of one window, in ticks.
+    public static let windowTicks = 40
+
+    public var rawError: Int
+    public var e40: Double
+    public var absoluteError: Int
+    public var withinWindows: Int
+
+    public init(predictedEndTick: Int, actualEndTick: Int) {
+        rawError = predictedEndTick - actualEndTick
+        e40 = Double(rawError) / Double(Self.windowTicks)
+        absoluteError = abs(rawError)
+        withinWindows = absoluteError / Self.windowTicks
+    }
+
+    /// Within `k` windows means |raw_error| ≤ 40·k ticks (the one definition used everywhere).
+    public func isWithin(windows k: Int) -> Bool { absoluteError <= Self.windowTicks * k }
+}
+
+public struct UncertaintyBounds: Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+
+    public init(lower: Double, upper: Double) {
+        self.lower = lower
+        self.upper = upper
+    }
+}
+
+/// A model's prediction of the tick at which a game will rug.
+public struct Prediction: Sendable, Equatable {
+    public var gameID: String
+    public var predictedAtTick: Int
+    public var predictedEndTick: Int
+    public var confidence: Double
+    public var uncertaintyBounds: UncertaintyBounds?
+    public var featuresUsed: JSONObject?
+    public var modelVersion: String
+    public var timestamp: Date
+    public var createdAt: Date
+    public var actualEndTick: Int?
+    public var errorMetrics: PredictionErrorMetrics?
+
+    public init(gameID: String, predictedAtTick: Int, predictedEndTick: Int, confidence: Double,
+                uncertaintyBounds: UncertaintyBounds? = nil, featuresUsed: JSONObject? = nil,
+                modelVersion: String = "unknown", timestamp: Date, createdAt: Date) {
+        self.gameID = gameID
+        self.predictedAtTick = predictedAtTick
+        self.predictedEndTick = predictedEndTick
+        self.confidence = confidence
+        self.uncertaintyBounds = uncertaintyBounds
+        self.featuresUsed = featuresUsed
+        self.modelVersion = modelVersion
+        self.timestamp = timestamp
+        self.createdAt = createdAt
+    }
+
+    /// The natural key: one prediction per game, tick and model.
+    public var id: String { "\(gameID):\(predictedAtTick):\(modelVersion)" }
+
+    public var isResolved: Bool { actualEndTick != nil }
+
+    /// The prediction with its outcome, once the game's end is known.
+    public func resolved(actualEndTick: Int) -> Prediction {
+        var copy = self
+        copy.actualEndTick = actualEndTick
+        copy.errorMetrics = PredictionErrorMetrics(predictedEndTick: predictedEndTick, actualEndTick: actualEndTick)
+        return copy
+    }
+}
+
+public enum Recommendation: String, Sendable, Equatable {
+    case bet = "BET"
+    case skip = "SKIP"
+    case wait = "WAIT"
+}
+
+public enum SideBetResult: String, Sendable, Equatable {
+    case won = "WON"
+    case lost = "LOST"
+}
+
+/// A side-bet signal: "the game rugs within the next window".
+public struct SideBet: Sendable, Equatable {
+    public var gameID: String
+    public var placedAtTick: Int
+    public var probability: Double
+    public var expectedValue: Double
+    public var confidence: Double
+    public var recommendation: Recommendation
+    public var timestamp: Date
+    public var createdAt: Date
+    public var actualEndTick: Int?
+    public var actualOutcome: SideBetResult?
+    /// Net result in stake units; only for `BET`.
+    public var payout: Double?
+
+    public init(gameID: String, placedAtTick: Int, probability: Double, expectedValue: Double, confidence: Double,
+                recommendation: Recommendation, timestamp: Date, createdAt: Date) {
+        self.gameID = gameID
+        self.placedAtTick = placedAtTick
+        self.probability = probability
+        self.expectedValue = expectedValue
+        self.confidence = confidence
+        self.recommendation = recommendation
+        self.timestamp = timestamp
+        self.createdAt = createdAt
+    }
+
+    public var id: String { "\(gameID):\(placedAtTick)" }
+
+    public var isResolved: Bool { actualOutcome != nil }
+
+    /// Won when the game ended at or before the last tick of the window that starts at `placedAtTick`.
+    public func resolved(actualEndTick: Int, windowTicks: Int, payoutMultiplier: Double) -> SideBet {
+        var copy = self
+        let won = actualEndTick <= placedAtTick + windowTicks - 1
+        copy.actualEndTick = actualEndTick
+        copy.actualOutcome = won ? .won : .lost
+        copy.payout = recommendation == .bet ? (won ? payoutMultiplier - 1 : -1) : nil
+        return copy
+    }
+}
+
+/// One sampled tick of a game.
+public struct TickSample: Sendable, Equatable {
+    public var gameID: String
+    public var tick: Int
+    public var price: Double
+    public var features: JSONObject?
+    public var timestamp: Date
+    public var createdAt: Date
+
+    public init(gameID: String, tick: Int, price: Double, features: JSONObject?, timestamp: Date, createdAt: Date) {
+        self.gameID = gameID
+        self.tick = tick
+        self.price = price
+        self.features = features
+        self.timestamp = timestamp
+        self.createdAt = createdAt
+    }
+
+    public var id: String { "\(gameID):\(tick)" }
+}
+
+/// A game as derived from its `game_state` updates.
+public struct GameRecord: Sendable, Equatable {
+    public var gameID: String
+    public var startTick: Int
+    public var endTick: Int
+    public var peakPrice: Double
+    public var peakTick: Int
+    public var finalPrice: Double
+    public var ended: Bool
+    public var rugged: Bool
+    public var hadPredictions: Bool
+    public var predictionCount: Int
+    public var predictionAccuracy: Double?
+    public var sideBetsPlaced: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(first update: GameStateUpdate, now: Date) {
+        gameID = update.gameID
+        startTick = update.tick
+        endTick = update.tick
+        peakPrice = update.price
+        peakTick = update.tick
+        finalPrice = update.price
+        ended = false
+        rugged = false
+        hadPredictions = false
+        predictionCount = 0
+        sideBetsPlaced = 0
+        createdAt = now
+        updatedAt = now
+    }
+
+    public init(gameID: String, startTick: Int, endTick: Int, peakPrice: Double, peakTick: Int, finalPrice: Double,
+                ended: Bool, rugged: Bool, hadPredictions: Bool, predictionCount: Int, predictionAccuracy: Double?,
+                sideBetsPlaced: Int, createdAt: Date, updatedAt: Date) {
+        self.gameID = gameID
+        self.startTick = startTick
+        self.endTick = endTick
+        self.peakPrice = peakPrice
+        self.peakTick = peakTick
+        self.finalPrice = finalPrice
+        self.ended = ended
+        self.rugged = rugged
+        self.hadPredictions = hadPredictions
+        self.predictionCount = predictionCount
+        self.predictionAccuracy = predictionAccuracy
+        self.sideBetsPlaced = sideBetsPlaced
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    public var id: String { gameID }
+    public var durationTicks: Int { endTick - startTick }
+
+    /// Folds one more update of this game in.
+    public mutating func apply(_ update: GameStateUpdate, now: Date) {
+        if update.tick < startTick { startTick = update.tick }
+        if update.tick >= endTick {
+            endTick = update.tick
+            finalPrice = update.price
+        }
+        if update.price > peakPrice {
+            peakPrice = update.price
+            peakTick = update.tick
+        }
+        updatedAt = now
+    }
+
+    /// Combines this (newer, possibly partial after a restart) record with the stored one, so that a restart in
+    /// mid-game never resets the stored start, peak or counters. Used by every store before it writes a game.
+    public func merged(withStored stored: GameRecord) -> GameRecord {
+        var merged = self
+        merged.startTick = min(startTick, stored.startTick)
+        if stored.endTick > endTick {
+            merged.endTick = stored.endTick
+            merged.finalPrice = stored.finalPrice
+        }
+        if stored.peakPrice > peakPrice || (stored.peakPrice == peakPrice && stored.peakTick < peakTick) {
+            merged.peakPrice = stored.peakPrice
+            merged.peakTick = stored.peakTick
+        }
+        merged.ended = ended || stored.ended
+        merged.rugged = rugged || stored.rugged
+        merged.hadPredictions = hadPredictions || stored.hadPredictions
+        if stored.predictionCount > predictionCount {
+            merged.predictionCount = stored.predictionCount
+            merged.predictionAccuracy = predictionAccuracy ?? stored.predictionAccuracy
+        }
+        merged.sideBetsPlaced = max(sideBetsPlaced, stored.sideBetsPlaced)
+        merged.createdAt = min(createdAt, stored.createdAt)
+        merged.updatedAt = max(updatedAt, stored.updatedAt)
+        return merged
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// A finished game with the summary of its predictions and side bets: what `/api/prediction-history` serves.
+public struct GameSummary: Sendable, Equatable {
+    public var game: GameRecord
+    public var predictionCount: Int
+    public var withinOneWindow: Int
+    public var meanE40: Double?
+    public var medianE40: Double?
+    public var meanAbsoluteError: Double?
+    public var sideBetsWon: Int
+    public var sideBetsLost: Int
+    /// The last prediction made before the end, the one a player would have acted on.
+    public var lastPrediction: Prediction?
+
+    public init(game: GameRecord, predictions: [Prediction], sideBets: [SideBet]) {
+        self.game = game
+        let metrics = predictions.compactMap(\.errorMetrics)
+        predictionCount = predictions.count
+        withinOneWindow = metrics.filter { $0.isWithin(windows: 1) }.count
+        let e40 = metrics.map(\.e40)
+        meanE40 = Statistics.mean(e40)
+        medianE40 = Statistics.median(e40)
+        meanAbsoluteError = Statistics.mean(metrics.map { Double($0.absoluteError) })
+        sideBetsWon = sideBets.filter { $0.actualOutcome == .won }.count
+        sideBetsLost = sideBets.filter { $0.actualOutcome == .lost }.count
+        lastPrediction = predictions.max { $0.predictedAtTick < $1.predictedAtTick }
+    }
+
+    public var accuracy: Double? { predictionCount == 0 ? nil : Double(withinOneWindow) / Double(predictionCount) }
+}
+
+public enum Statistics {
+    public static func mean(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The true median: the middle value, or the mean of the two middle values for an even count.
+    public static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+
+/// What one or more events changed: the records to keep in memory and to persist.
+public struct TrackerOutput: Sendable {
+    public var tickSamples: [TickSample] = []
+    /// Latest version of each changed game (one entry per game per output).
+    public var games: [GameRecord] = []
+    /// New or resolved predictions (a resolved one replaces the earlier version of the same id).
+    public var predictions: [Prediction] = []
+    public var sideBets: [SideBet] = []
+    public var finishedGames: [GameSummary] = []
+    /// Events that changed nothing: an update for a game that already ended, or a tick already seen.
+    public var ignoredUpdates = 0
+
+    public init() {}
+
+    public var recordCount: Int { tickSamples.count + games.count + predictions.count + sideBets.count }
+
+    mutating func upsertGame(_ game: GameRecord) {
+        if let index = games.lastIndex(where: { $0.gameID == game.gameID }) {
+            games[index] = game
+        } else {
+            games.append(game)
+        }
+    }
+}
+
+/// Outcome rules shared by the tracker and the reports.
+public struct OutcomeRules: Sendable, Equatable {
+    public var sideBetWindowTicks: Int
+    public var sideBetPayoutMultiplier: Double
+    public var sampleEveryTicks: Int
+
+    public init(sideBetWindowTicks: Int = 40, sideBetPayoutMultiplier: Double = 5, sampleEveryTicks: Int = 1) {
+        self.sideBetWindowTicks = sideBetWindowTicks
+        self.sideBetPayoutMultiplier = sideBetPayoutMultiplier
+        self.sampleEveryTicks = sampleEveryTicks
+    }
+}
+
+/// Derives games, tick samples and outcomes from the event stream. Pure state, no I/O, not thread-safe:
+/// the owner serialises calls.
+///
+/// One game runs at a time: a game starts at its first `game_state`, ends at an update with `rugged: true`
+/// or when a `game_state` of another game arrives. Predictions and side bets may arrive before the game's
+/// first update (they wait for it) or after its end (they are resolved at once).
+public struct GameTracker: Sendable {
+    /// Games with predictions or side bets but no end yet, beyond which the oldest is forgotten.
+    public static let maxOpenGames = 64
+    /// Ended games remembered to resolve late predictions and side bets.
+    public static let maxEndedGames = 1024
+
+    struct OpenGame: Sendable {
+        var record: GameRecord?
+        var lastSampledTick = -1
+        var predictions: [String: Prediction] = [:]
+        var sideBets: [String: SideBet] = [:]
+    }
+
+    struct EndedGame: Sendable {
+        var record: GameRecord
+        var withinOneWindow: Int
+    }
+
+    public let rules: OutcomeRules
+    private(set) var currentGameID: String?
+    private var open: [String: OpenGame] = [:]
+    private var openOrder: [String] = []
+    private var ended: [String: EndedGame] = [:]
+    private var endedOrder: [String] = []
+    public private(set) var forgottenOpenGames = 0
+
+    public init(rules: OutcomeRules) {
+        self.rules = rules
+    }
+
+    public var currentGame: GameRecord? { currentGameID.flatMap { open[$0]?.record } }
+
+    public mutating func apply(_ event: IngestEvent, now: Date, into output: inout TrackerOutput) {
+        switch event {
+        case .gameState(let update): apply(update, now: now, into: &output)
+        case .prediction(let prediction): apply(prediction, now: now, into: &output)
+        case .sideBet(let sideBet): apply(sideBet, now: now, into: &output)
+        }
+    }
+
+    public mutating func apply(_ update: GameStateUpdate, now: Date, into output: inout TrackerOutput) {
+        if ended[update.gameID] != nil {
+            output.ignoredUpdates += 1
+            return
+        }
+        if let current = currentGameID, current != update.gameID {
+            finish(current, rugged: false, now: now, into: &output)
+        }
+        currentGameID = update.gameID
+        var game = open[update.gameID] ?? OpenGame()
+        if open[update.gameID] == nil { remember(update.gameID) }
+        if var record = game.record {
+            record.apply(update, now: now)
+            game.record = record
+        } else {
+            var record = GameRecord(first: update, now: now)
+            record.hadPredictions = !game.predictions.isEmpty
+            record.predictionCount = game.predictions.count
+            record.sideBetsPlaced = game.sideBets.values.filter { $0.recommendation == .bet }.count
+            game.record = record
+        }
+        if update.tick > game.lastSampledTick {
+            if update.tick % rules.sampleEveryTicks == 0 {
+                output.tickSamples.append(TickSample(
+                    gameID: update.gameID, tick: update.tick, price: update.price, features: update.features,
+                    timestamp: update.timestamp, createdAt: now))
+            }
+            game.lastSampledTick = update.tick
+        } else {
+            output.ignoredUpdates += 1
+        }
+        open[update.gameID] = game
+        output.upsertGame(game.record!)
+        if update.rugged {
+            finish(update.gameID, rugged: true, now: now, into: &output)
+        }
+    }
+
+    public mutating func apply(_ prediction: Prediction, now: Date, into output: inout TrackerOutput) {
+        if var finished = ended[prediction.gameID] {
+            let resolved = prediction.resolved(actualEndTick: finished.record.endTick)
+            output.predictions.append(resolved)
+            finished.record.hadPredictions = true
+            finished.record.predictionCount += 1
+            if resolved.errorMetrics!.isWithin(windows: 1) { finished.withinOneWindow += 1 }
+            finished.record.predictionAccuracy = Double(finished.withinOneWindow) / Double(finished.record.predictionCount)
+            finished.record.updatedAt = now
+            ended[prediction.gameID] = finished
+            output.upsertGame(finished.record)
+            return
+        }
+        var game = openGame(prediction.gameID)
+        game.predictions[prediction.id] = prediction
+        output.predictions.append(prediction)
+        if var record = game.record {
+            record.hadPredictions = true
+            record.predictionCount = game.predictions.count
+            record.updatedAt = now
+            game.record = record
+            output.upsertGame(record)
+        }
+        open[prediction.gameID] = game
+    }
+
+    public mutating func apply(_ sideBet: SideBet, now: Date, into output: inout TrackerOutput) {
+        if var finished = ended[sideBet.gameID] {
+            output.sideBets.append(sideBet.resolved(
+                actualEndTick: finished.record.endTick, windowTicks: rules.sideBetWindowTicks,
+                payoutMultiplier: rules.sideBetPayoutMultiplier))
+            if sideBet.recommendation == .bet {
+                finished.record.sideBetsPlaced += 1
+                finished.record.updatedAt = now
+                ended[sideBet.gameID] = finished
+                output.upsertGame(finished.record)
+            }
+            return
+        }
+        var game = openGame(sideBet.gameID)
+        game.sideBets[sideBet.id] = sideBet
+        output.sideBets.append(sideBet)
+        if var record = game.record {
+            record.sideBetsPlaced = game.sideBets.values.filter { $0.recommendation == .bet }.count
+            record.updatedAt = now
+            game.record = record
+            output.upsertGame(record)
+        }
+        open[sideBet.gameID] = game
+    }
+
+    private mutating func openGame(_ gameID: String) -> OpenGame {
+        if let game = open[gameID] { return game }
+        remember(gameID)
+        return OpenGame()
+    }
+
+    private mutating func remember(_ gameID: String) {
+        openOrder.append(gameID)
+        // Bound memory: forget the oldest game that is not running (its records were already emitted).
+        while openOrder.count > Self.maxOpenGames {
+            guard let index = openOrder.firstIndex(where: { $0 != currentGameID }) else { break }
+            open[openOrder.remove(at: index)] = nil
+            forgottenOpenGames += 1
+        }
+    }
+
+    /// Ends a game: resolves its predictions and side bets, emits the final record and its summary.
+    private mutating func finish(_ gameID: String, rugged: Bool, now: Date, into output: inout TrackerOutput) {
+        guard let game = open.removeValue(forKey: gameID), var record = game.record else { return }
+        openOrder.removeAll { $0 == gameID }
+        if currentGameID == gameID { currentGameID = nil }
+        let predictions = game.predictions.values
+            .map { $0.resolved(actualEndTick: record.endTick) }
+            .sorted { ($0.predictedAtTick, $0.modelVersion) < ($1.predictedAtTick, $1.modelVersion) }
+        let sideBets = game.sideBets.values
+            .map { $0.resolved(actualEndTick: record.endTick, windowTicks: rules.sideBetWindowTicks,
+                               payoutMultiplier: rules.sideBetPayoutMultiplier) }
+            .sorted { $0.placedAtTick < $1.placedAtTick }
+        let withinOne = predictions.filter { $0.errorMetrics!.isWithin(windows: 1) }.count
+        record.ended = true
+        record.rugged = rugged
+        record.predictionCount = predictions.count
+        record.hadPredictions = !predictions.isEmpty
+        record.predictionAccuracy = predictions.isEmpty ? nil : Double(withinOne) / Double(predictions.count)
+        record.updatedAt = now
+        output.predictions.append(contentsOf: predictions)
+        output.sideBets.append(contentsOf: sideBets)
+        output.upsertGame(record)
+        output.finishedGames.append(GameSummary(game: record, predictions: predictions, sideBets: sideBets))
+
+        ended[gameID] = EndedGame(record: record, withinOneWindow: withinOne)
+        endedOrder.append(gameID)
+        if endedOrder.count > Self.maxEndedGames {
+            ended[endedOrder.removeFirst()] = nil
+        }
+    }
+}

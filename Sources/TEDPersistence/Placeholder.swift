@@ -1,0 +1,4 @@
+import Metrics
+import ServiceLifecycle
+import DequeModule
+import OrderedCollections

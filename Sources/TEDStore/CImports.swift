@@ -1,0 +1,2 @@
+import CLibMongoC
+import CSQLite

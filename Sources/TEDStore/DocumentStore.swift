@@ -1,0 +1,159 @@
+import Foundation
+import TEDCore
+
+/// A named collection (MongoDB) or table (SQLite).
+public struct CollectionName: RawRepresentable, Hashable, Sendable, CustomStringConvertible, Comparable {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+    public static func < (lhs: CollectionName, rhs: CollectionName) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public static let games = CollectionName("games")
+    public static let tickSamples = CollectionName("tick_samples")
+    public static let predictions = CollectionName("predictions")
+    public static let sideBets = CollectionName("side_bets")
+    public static let metricsHourly = CollectionName("metrics_hourly")
+    /// The migration ledger.
+    public static let schemaMigrations = CollectionName("schema_migrations")
+    /// Leases and the migration lock: `{_id: name, owner, expires_at}`.
+    public static let locks = CollectionName("locks")
+
+    /// The collections the flush writes, in the order it writes them.
+    public static let flushed: [CollectionName] = [.games, .predictions, .sideBets, .tickSamples]
+    /// Every collection that holds data (and retention applies to).
+    public static let data: [CollectionName] = [.games, .tickSamples, .predictions, .sideBets, .metricsHourly]
+}
+
+/// A filter both stores translate: MongoDB to a query document, SQLite to a WHERE clause.
+public indirect enum DocumentFilter: Sendable, Equatable {
+    case all
+    case ids([String])
+    /// A top-level or dotted field equals a value.
+    case equals(String, DocumentValue)
+    /// A date field in [from, to) (either bound optional).
+    case dateRange(String, from: Date?, to: Date?)
+    case and([DocumentFilter])
+}
+
+public struct DocumentSort: Sendable, Equatable {
+    public var field: String
+    public var ascending: Bool
+    public init(_ field: String, ascending: Bool = true) {
+        self.field = field
+        self.ascending = ascending
+    }
+}
+
+/// The result of an idempotent write.
+public struct WriteOutcome: Sendable, Equatable {
+    /// Documents newly written or replaced.
+    public var written: Int
+    /// Documents already stored with the same `_id` (a retry or a re-sent record): not an error.
+    public var alreadyStored: Int
+
+    public init(written: Int = 0, alreadyStored: Int = 0) {
+        self.written = written
+        self.alreadyStored = alreadyStored
+    }
+
+    public var total: Int { written + alreadyStored }
+}
+
+/// Why a store call failed. Messages never carry credentials.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The server cannot be reached or selected: retry later.
+        case unavailable
+        /// The server answered with an error for this operation.
+        case operationFailed
+        /// A stored document could not be read.
+        case corrupt
+        /// Bad configuration (URL, path).
+        case configuration
+    }
+
+    public let kind: Kind
+    public let message: String
+    public let code: Int
+
+    public init(_ kind: Kind, _ message: String, code: Int = 0) {
+        self.kind = kind
+        self.message = message
+        self.code = code
+    }
+
+    public var description: String { message }
+}
+
+/// What the service asks of a store. Every method may block on I/O inside the implementation, never on the
+/// caller's event loop. Every write is idempotent thanks to deterministic `_id`s.
+public protocol DocumentStore: Sendable {
+    var backend: StoreBackend { get }
+    /// Where the data lives, safe to log (no password).
+    var location: String { get }
+
+    func ping() async throws(StoreError)
+
+    /// Inserts documents that are not stored yet; a document whose `_id` exists is counted `alreadyStored`.
+    func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome
+    /// Inserts or replaces each document by `_id`.
+    func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome
+
+    func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document]
+    func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int
+    /// Deletes up to `limit` documents matching `filter` (oldest `created_at` first); returns how many.
+    func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int
+
+    /// Computes the hourly metrics of [start, end) in the database (see `HourlyMetricsFields`).
+    func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document
+
+    /// Takes or renews the lease `name` for `owner` until `expiresAt`, if it is free, expired or already ours.
+    func acquireLease(_ name: String, owner: String, now: Date, expiresAt: Date) async throws(StoreError) -> Bool
+    func releaseLease(_ name: String, owner: String) async throws(StoreError)
+
+    /// Schema operations, for migrations.
+    var schema: any SchemaStore { get }
+
+    func close() async
+}
+
+/// An index as the migrations declare it.
+public struct IndexSpec: Sendable, Equatable {
+    public var name: String
+    /// Field → 1 (ascending) or -1 (descending), in order.
+    public var keys: [(field: String, order: Int)]
+    public var unique: Bool
+    public var expireAfterSeconds: Int?
+
+    public init(name: String, keys: [(field: String, order: Int)], unique: Bool = false, expireAfterSeconds: Int? = nil) {
+        self.name = name
+        self.keys = keys
+        self.unique = unique
+        self.expireAfterSeconds = expireAfterSeconds
+    }
+
+    public static func == (lhs: IndexSpec, rhs: IndexSpec) -> Bool {
+        lhs.name == rhs.name && lhs.unique == rhs.unique && lhs.expireAfterSeconds == rhs.expireAfterSeconds
+            && lhs.keys.count == rhs.keys.count
+            && zip(lhs.keys, rhs.keys).allSatisfy { $0.field == $1.field && $0.order == $1.order }
+    }
+
+    /// Same keys in the same order (the options may differ).
+    public func hasSameKeys(as other: IndexSpec) -> Bool {
+        keys.count == other.keys.count && zip(keys, other.keys).allSatisfy { $0.field == $1.field && $0.order == $1.order }
+    }
+}
+
+/// Collections and indexes: what migrations create, inspect and drop. Read methods never write anything.
+public protocol SchemaStore: Sendable {
+    func collectionNames() async throws(StoreError) -> [String]
+    func createCollection(_ name: CollectionName, validator: Document?) async throws(StoreError)
+    func dropCollection(_ name: CollectionName) async throws(StoreError)
+    /// Secondary indexes (not the `_id` index / primary key).
+    func indexes(of collection: CollectionName) async throws(StoreError) -> [IndexSpec]
+    func createIndex(_ index: IndexSpec, on collection: CollectionName) async throws(StoreError)
+    func dropIndex(named name: String, on collection: CollectionName) async throws(StoreError)
+    /// Bytes the database takes (data + indexes), as the store reports it.
+    func databaseSizeBytes() async throws(StoreError) -> Int64
+}

@@ -1,0 +1,6 @@
+import Hummingbird
+import ArgumentParser
+import ServiceLifecycle
+import Prometheus
+import TEDStore
+print("ted")
