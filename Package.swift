@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "OrderedCollections", package: "swift-collections"),
         ]),
         // HTTP API.

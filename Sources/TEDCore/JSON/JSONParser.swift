@@ -192,7 +192,8 @@ private struct Reader {
             while index < buffer.count && isDigit(buffer[index]) { index += 1 }
         }
         let text = UnsafeBufferPointer(rebasing: buffer[start..<index])
-        if isInteger, text.count <= 19, let value = Self.parseInt(text) {
+        // 19 digits, plus a sign: Int64.min and every other negative 19-digit integer stay exact.
+        if isInteger, text.count <= 20, let value = Self.parseInt(text) {
             return .int(value)
         }
         let string = String(decoding: text, as: UTF8.self)

@@ -60,7 +60,9 @@ public enum Timestamp {
 
     /// `2026-11-22T20:21:31.123Z` (milliseconds, UTC).
     public static func formatISO8601(_ date: Date) -> String {
-        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Round to the microsecond first: x.123 is stored as x.12299999…, which must not print as .122.
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let totalMillis = micros >= 0 ? micros / 1000 : -((999 - micros) / 1000)
         let millis = Int(((totalMillis % 1000) + 1000) % 1000)
         let totalSeconds = (totalMillis - Int64(millis)) / 1000
         var days = Int(totalSeconds / 86_400)

@@ -172,15 +172,17 @@ public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// Reads one typed variable at a time; a blank value counts as unset.
-struct ValueReader {
+public struct ValueReader: Sendable {
     let values: [String: String]
+
+    public init(values: [String: String]) { self.values = values }
 
     func string(_ name: String) -> String? {
         guard let raw = values[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
         return raw
     }
 
-    func bool(_ name: String, default fallback: Bool) throws(SettingsError) -> Bool {
+    public func bool(_ name: String, default fallback: Bool) throws(SettingsError) -> Bool {
         guard let raw = string(name) else { return fallback }
         switch raw.lowercased() {
         case "true", "1", "yes", "on": return true

@@ -60,6 +60,10 @@ public struct GameTracker: Sendable {
     struct EndedGame: Sendable {
         var record: GameRecord
         var withinOneWindow: Int
+        /// Whether each prediction (by id) is within one window, so that a re-sent one is counted once.
+        var predictionWithin: [String: Bool] = [:]
+        /// Whether each side bet (by id) is a BET, so that a re-sent one is counted once.
+        var sideBetIsBet: [String: Bool] = [:]
     }
 
     public let rules: OutcomeRules
@@ -127,8 +131,13 @@ public struct GameTracker: Sendable {
             let resolved = prediction.resolved(actualEndTick: finished.record.endTick)
             output.predictions.append(resolved)
             finished.record.hadPredictions = true
-            finished.record.predictionCount += 1
-            if resolved.errorMetrics!.isWithin(windows: 1) { finished.withinOneWindow += 1 }
+            let within = resolved.errorMetrics!.isWithin(windows: 1)
+            if let previous = finished.predictionWithin.updateValue(within, forKey: prediction.id) {
+                if previous { finished.withinOneWindow -= 1 }  // a re-sent prediction replaces its earlier version
+            } else {
+                finished.record.predictionCount += 1
+            }
+            if within { finished.withinOneWindow += 1 }
             finished.record.predictionAccuracy = Double(finished.withinOneWindow) / Double(finished.record.predictionCount)
             finished.record.updatedAt = now
             ended[prediction.gameID] = finished
@@ -153,12 +162,14 @@ public struct GameTracker: Sendable {
             output.sideBets.append(sideBet.resolved(
                 actualEndTick: finished.record.endTick, windowTicks: rules.sideBetWindowTicks,
                 payoutMultiplier: rules.sideBetPayoutMultiplier))
-            if sideBet.recommendation == .bet {
-                finished.record.sideBetsPlaced += 1
+            let isBet = sideBet.recommendation == .bet
+            let wasBet = finished.sideBetIsBet.updateValue(isBet, forKey: sideBet.id) ?? false
+            if isBet != wasBet {
+                finished.record.sideBetsPlaced += isBet ? 1 : -1
                 finished.record.updatedAt = now
-                ended[sideBet.gameID] = finished
                 output.upsertGame(finished.record)
             }
+            ended[sideBet.gameID] = finished
             return
         }
         var game = openGame(sideBet.gameID)
@@ -213,7 +224,10 @@ public struct GameTracker: Sendable {
         output.upsertGame(record)
         output.finishedGames.append(GameSummary(game: record, predictions: predictions, sideBets: sideBets))
 
-        ended[gameID] = EndedGame(record: record, withinOneWindow: withinOne)
+        ended[gameID] = EndedGame(
+            record: record, withinOneWindow: withinOne,
+            predictionWithin: Dictionary(uniqueKeysWithValues: predictions.map { ($0.id, $0.errorMetrics!.isWithin(windows: 1)) }),
+            sideBetIsBet: Dictionary(uniqueKeysWithValues: sideBets.map { ($0.id, $0.recommendation == .bet) }))
         endedOrder.append(gameID)
         if endedOrder.count > Self.maxEndedGames {
             ended[endedOrder.removeFirst()] = nil

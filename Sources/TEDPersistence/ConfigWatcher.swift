@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TEDCore
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Re-reads `PERSISTENCE_ENABLED` from the `.env` file when the file changes (polled every `pollInterval`)
+/// and on SIGHUP, and applies it to the flag. The other settings need a restart; a bad value in the file is
+/// logged and ignored, so a typo never takes the service down.
+public final class ConfigWatcher<C: Clock>: Service, Sendable where C.Duration == Duration {
+    let path: String
+    let environment: [String: String]
+    let flag: PersistenceFlag
+    let pollInterval: Duration
+    let clock: C
+    let logger: Logger
+    let listenForSIGHUP: Bool
+
+    public init(path: String, environment: [String: String], flag: PersistenceFlag, pollInterval: Duration = .seconds(1),
+                clock: C, listenForSIGHUP: Bool = true, logger: Logger) {
+        self.path = path
+        self.environment = environment
+        self.flag = flag
+        self.pollInterval = pollInterval
+        self.clock = clock
+        self.listenForSIGHUP = listenForSIGHUP
+        self.logger = logger
+    }
+
+    /// The value the flag should have given the file and the environment, and where it comes from.
+    public static func resolve(environment: [String: String], envFile: [String: String]) throws(SettingsError) -> (Bool, FlagSource) {
+        let name = "PERSISTENCE_ENABLED"
+        if let raw = envFile[name], !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            return (try ValueReader(values: envFile).bool(name, default: false), .envFile)
+        }
+        if let raw = environment[name], !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            return (try ValueReader(values: environment).bool(name, default: false), .environment)
+        }
+        return (false, .default)
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            if listenForSIGHUP {
+                group.addTask { [self] in
+                    let signals = await UnixSignalsSequence(trapping: .sighup)
+                    for await _ in signals.cancelOnGracefulShutdown() {
+                        self.logger.info("SIGHUP received: re-reading configuration")
+                        self.reload(reason: "SIGHUP")
+                    }
+                }
+            }
+            group.addTask { [self] in
+                var lastSeen = self.fingerprint()
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    do {
+                        try await cancelWhenGracefulShutdown { try await self.clock.sleep(for: self.pollInterval) }
+                    } catch {
+                        break
+                    }
+                    let current = self.fingerprint()
+                    if current != lastSeen {
+                        lastSeen = current
+                        self.reload(reason: "file changed")
+                    }
+                }
+            }
+            await group.waitForAll()
+        }
+    }
+
+    /// Applies the flag from the file and environment now; returns whether the flag changed.
+    @discardableResult
+    public func reload(reason: String) -> Bool {
+        do {
+            let file = try DotEnv.load(path: path)
+            let (enabled, source) = try Self.resolve(environment: environment, envFile: file)
+            let changed = flag.set(enabled, source: source)
+            ConfigReloads.record(result: "ok")
+            logger.info("Configuration re-read", metadata: ["reason": "\(reason)", "path": "\(path)", "flag_changed": "\(changed)"])
+            return changed
+        } catch {
+            ConfigReloads.record(result: "error")
+            logger.error("Configuration not applied: \(error)", metadata: ["reason": "\(reason)", "path": "\(path)"])
+            return false
+        }
+    }
+
+    /// Changes when the file is written, replaced, created or removed.
+    private func fingerprint() -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "missing" }
+        return "\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec):\(info.st_mtim.tv_nsec)"
+    }
+}

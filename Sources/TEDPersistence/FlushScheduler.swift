@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TEDStore
+
+/// Writes what is pending every `interval`, in batches of `batchSize`, while the flag is on. On a failure the
+/// batch goes back to the queue and the next attempt waits with backoff; ingest is never blocked. On graceful
+/// shutdown it drains what is pending, bounded by `shutdownGrace`.
+public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration == Duration {
+    let ingestor: Ingestor
+    let writer: BatchWriter
+    let interval: Duration
+    let batchSize: Int
+    let shutdownGrace: Duration
+    let clock: C
+    let logger: Logger
+    public let statistics: FlushStatistics
+    private let wakeup = Wakeup()
+
+    public init(ingestor: Ingestor, store: any DocumentStore, interval: Duration, batchSize: Int, shutdownGrace: Duration,
+                clock: C, statistics: FlushStatistics = FlushStatistics(), logger: Logger) {
+        self.ingestor = ingestor
+        writer = BatchWriter(store: store)
+        self.interval = interval
+        self.batchSize = batchSize
+        self.shutdownGrace = shutdownGrace
+        self.clock = clock
+        self.statistics = statistics
+        self.logger = logger
+    }
+
+    /// Asks for a flush now instead of at the end of the interval (admin API, tests, shutdown).
+    public func requestFlush() { wakeup.signal() }
+
+    public func run() async throws {
+        statistics.setRunning(true)
+        defer { statistics.setRunning(false) }
+        logger.info("Background persistence tasks started",
+                    metadata: ["interval_seconds": "\(interval.seconds)", "batch_size": "\(batchSize)"])
+        var backoff = RetryBackoff(maximum: max(interval, .seconds(1)))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let wait = backoff.consecutiveFailures > 0 ? min(backoff.delay, interval) : interval
+            await waitForNextRound(wait)
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            guard ingestor.flag.isEnabled else { continue }
+            if await flushPending(deadline: nil) {
+                backoff.succeeded()
+            } else {
+                _ = backoff.failed()
+            }
+        }
+        if ingestor.flag.isEnabled {
+            let deadline = clock.now.advanced(by: shutdownGrace)
+            let left = ingestor.counters.pending
+            logger.info("Flushing pending records before shutdown", metadata: ["pending": "\(left)"])
+            _ = await flushPending(deadline: deadline)
+            let remaining = ingestor.counters.pending
+            if remaining > 0 {
+                logger.error("Shutdown grace period ended with records still pending", metadata: ["pending": "\(remaining)"])
+            }
+        }
+    }
+
+    /// Sleeps `duration`, or less when a flush is requested or shutdown begins.
+    private func waitForNextRound(_ duration: Duration) async {
+        let clock = self.clock
+        let wakeup = self.wakeup
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await cancelWhenGracefulShutdown { try await clock.sleep(for: duration) }
+            }
+            group.addTask { await wakeup.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Writes batches until nothing is pending, the flag goes off, a write fails or the deadline passes.
+    /// Returns false when a write failed.
+    @discardableResult
+    public func flushPending(deadline: C.Instant?) async -> Bool {
+        var written: [CollectionName: Int] = [:]
+        defer {
+            if !written.isEmpty {
+                let summary = CollectionName.flushed.map { "\"\($0.rawValue)\": \(written[$0] ?? 0)" }.joined(separator: ", ")
+                logger.info("Persisted: {\(summary)}")
+            }
+        }
+        while ingestor.flag.isEnabled {
+            if let deadline, clock.now >= deadline { return true }
+            guard let batch = ingestor.takeBatch(limit: batchSize) else { return true }
+            do {
+                let outcome = try await writer.write(batch.records, to: batch.collection)
+                ingestor.complete(batch)
+                statistics.recordSuccess(batch.collection, outcome: outcome, at: Date())
+                written[batch.collection, default: 0] += batch.count
+            } catch {
+                ingestor.putBack(batch)
+                statistics.recordFailure(error, at: Date())
+                logger.error("Error persisting \(batch.collection): \(error.message)",
+                             metadata: ["collection": "\(batch.collection)", "records": "\(batch.count)"])
+                return false
+            }
+        }
+        return true
+    }
+}
+
+extension Duration {
+    /// Seconds as a floating-point number, for logs and JSON.
+    public var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Synchronization
+import TEDStore
+
+/// What the flush has done, for status and metrics. Counted, never estimated.
+public final class FlushStatistics: Sendable {
+    public struct Snapshot: Sendable {
+        public var running = false
+        public var lastSave: Date?
+        public var lastAttempt: Date?
+        public var savedByCollection: [CollectionName: Int] = [:]
+        public var alreadyStoredByCollection: [CollectionName: Int] = [:]
+        public var batches = 0
+        public var errors = 0
+        public var lastError: String?
+        public var lastErrorAt: Date?
+        public var consecutiveFailures = 0
+        public var storeReachable: Bool?
+
+        public var recordsSaved: Int { savedByCollection.values.reduce(0, +) }
+    }
+
+    private let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func setRunning(_ running: Bool) { state.withLock { $0.running = running } }
+
+    func recordSuccess(_ collection: CollectionName, outcome: WriteOutcome, at date: Date) {
+        state.withLock {
+            $0.savedByCollection[collection, default: 0] += outcome.total
+            $0.alreadyStoredByCollection[collection, default: 0] += outcome.alreadyStored
+            $0.batches += 1
+            $0.lastSave = date
+            $0.lastAttempt = date
+            $0.consecutiveFailures = 0
+            $0.storeReachable = true
+        }
+    }
+
+    func recordFailure(_ error: StoreError, at date: Date) {
+        state.withLock {
+            $0.errors += 1
+            $0.lastError = error.message
+            $0.lastErrorAt = date
+            $0.lastAttempt = date
+            $0.consecutiveFailures += 1
+            if error.kind == .unavailable { $0.storeReachable = false }
+        }
+    }
+}

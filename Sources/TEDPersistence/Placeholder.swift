@@ -1,4 +1,0 @@
-import Metrics
-import ServiceLifecycle
-import DequeModule
-import OrderedCollections

@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import TEDCore
+import TEDPersistence
+
+/// `POST /api/ingest` and `POST /api/game-state`: decode, validate the whole request, then hand it to the
+/// ingestor in one step, so a request is kept entirely or not at all.
+struct IngestRoutes: Sendable {
+    let runtime: PersistenceRuntime
+    let access: AccessControl
+    let maxBodyBytes: Int
+    let maxEvents: Int
+    let decoder = EventDecoder()
+
+    func register(on router: Router<some RequestContext>) {
+        router.post("/api/ingest") { request, _ in await ingest(request, rawGameState: false) }
+        router.post("/api/game-state") { request, _ in await ingest(request, rawGameState: true) }
+    }
+
+    func ingest(_ request: Request, rawGameState: Bool) async -> Response {
+        if let denied = access.checkIngest(request) { return denied }
+        let receivedAt = Date()
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            return reject("body_too_large", JSONResponse.error(
+                .contentTooLarge, "request body exceeds \(maxBodyBytes) bytes (INGEST_MAX_BODY_BYTES)", field: "body"))
+        }
+        let ndjson = request.headers[.contentType]?.lowercased().hasPrefix("application/x-ndjson") ?? false
+        let values: [JSONValue]
+        do {
+            values = try body.withUnsafeReadableBytes { raw throws(IngestBody.Failure) in
+                try IngestBody.events(from: UnsafeRawBufferPointer(raw).bindMemory(to: UInt8.self), ndjson: ndjson && !rawGameState,
+                                      maxEvents: maxEvents)
+            }
+        } catch {
+            switch error {
+            case .malformed(let index, let reason):
+                return reject("malformed_json", JSONResponse.error(.badRequest, reason, index: index, field: "body"))
+            case .tooManyEvents(let count, let limit):
+                return reject("too_many_events", JSONResponse.error(
+                    .contentTooLarge, "\(count) events in one request; the limit is \(limit)", field: "body"))
+            case .notAnEvent(let typeName):
+                return reject("not_an_event", JSONResponse.error(
+                    .badRequest, "the body must be a JSON object or an array of objects, got \(typeName)", field: "body"))
+            }
+        }
+        let events: [IngestEvent]
+        do {
+            if rawGameState {
+                events = try values.enumerated().map { (index, value) throws(ValidationError) in
+                    .gameState(try decoder.decodeRugsGameState(value, index: index, receivedAt: receivedAt))
+                }
+            } else {
+                events = try decoder.decodeEvents(values, receivedAt: receivedAt)
+            }
+        } catch {
+            return reject("invalid_event", JSONResponse.error(.badRequest, "\(error.field) \(error.message)", index: error.index, field: error.field))
+        }
+        runtime.ingestor.ingest(events, now: receivedAt)
+        for kind in EventKind.allCases {
+            let n = events.reduce(0) { $0 + ($1.kind == kind ? 1 : 0) }
+            if n > 0 { Counter(label: "ted_ingest_records_total", dimensions: [("type", kind.rawValue), ("result", "accepted")]).increment(by: n) }
+        }
+        return JSONResponse.make(.accepted, ["accepted": JSONValue(events.count)])
+    }
+
+    private func reject(_ reason: String, _ response: Response) -> Response {
+        runtime.ingestor.recordRejected(reason: reason)
+        Counter(label: "ted_ingest_rejected_total", dimensions: [("reason", reason)]).increment()
+        return response
+    }
+}

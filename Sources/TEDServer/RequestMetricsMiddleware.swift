@@ -1,0 +1,19 @@
+import Hummingbird
+import Metrics
+
+/// `ted_http_request_duration_seconds{route,method,status}` for every request.
+struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var status = 500
+        defer {
+            let elapsed = ContinuousClock.now - start
+            Timer(label: "ted_http_request_duration_seconds", dimensions: [
+                ("route", context.endpointPath ?? "unmatched"), ("method", request.method.rawValue), ("status", String(status)),
+            ], preferredDisplayUnit: .seconds).recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
+        let response = try await next(request, context)
+        status = response.status.code
+        return response
+    }
+}

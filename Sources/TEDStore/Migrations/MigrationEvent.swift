@@ -1,0 +1,49 @@
+/// Receives progress as it happens: the CLI prints each event's line, the server logs it.
+public typealias MigrationReporter = @Sendable (MigrationEvent) -> Void
+
+/// One step of progress of a migration run.
+public enum MigrationEvent: Sendable, Equatable, CustomStringConvertible {
+    case waitingForLock
+    case applying(String)
+    case createdCollection(CollectionName)
+    case collectionExists(CollectionName)
+    case createdIndexes(CollectionName, [String])
+    case indexesExist(CollectionName)
+    case replacedIndex(CollectionName, old: IndexSpec, new: IndexSpec)
+    /// Left in place without `force`: the run stops after the other steps of this version.
+    case indexConflict(IndexDifference)
+    case droppedIndex(CollectionName, String)
+    case droppedCollection(CollectionName)
+    case applied(String, durationMs: Int)
+    case reverting(String)
+    case reverted(String)
+    case upToDate(version: Int?)
+    /// The database differs from what its applied migrations declare (changed by hand since).
+    case drift(String)
+    case verified
+    /// The lock could not be released; it expires on its own after its TTL.
+    case lockReleaseFailed(StoreError)
+
+    public var description: String {
+        switch self {
+        case .waitingForLock: "… Another migration runner holds the lock: waiting"
+        case .applying(let label): "→ Applying \(label)"
+        case .createdCollection(let name): "✓ Created collection: \(name)"
+        case .collectionExists(let name): "✓ Collection exists: \(name)"
+        case .createdIndexes(let name, let indexes): "✓ Created indexes for \(name) collection (\(indexes.joined(separator: ", ")))"
+        case .indexesExist(let name): "✓ Indexes for \(name) collection already in place"
+        case .replacedIndex(let name, let old, let new): "✓ Replaced index on \(name): \(old.summary) → \(new.summary)"
+        case .indexConflict(let difference):
+            "⚠ Index on \(difference.collection) differs: existing \(difference.existing.summary), declared \(difference.expected.summary) (--force replaces it)"
+        case .droppedIndex(let name, let index): "✓ Dropped index \(index) of \(name)"
+        case .droppedCollection(let name): "✓ Dropped collection: \(name)"
+        case .applied(let label, let ms): "✓ Applied \(label) (\(ms) ms)"
+        case .reverting(let label): "→ Reverting \(label)"
+        case .reverted(let label): "✓ Reverted \(label)"
+        case .upToDate(let version): "✓ Database is up to date (version \(version.map(Migration.id(of:)) ?? "none"))"
+        case .drift(let text): "⚠ \(text)"
+        case .verified: "✓ Database verification complete"
+        case .lockReleaseFailed(let error): "⚠ Could not release the migration lock (it expires on its own): \(error.message)"
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import TEDCore
+
+/// The lease that lets one runner at a time change the schema (two instances starting with MIGRATE_ON_START,
+/// or an operator running `ted migrate` meanwhile). It has a TTL so a crashed runner's lock frees itself, and
+/// the runner renews it between steps.
+struct MigrationLock {
+    static let name = "schema_migrations"
+
+    let store: any DocumentStore
+    let owner: String
+    let ttl: Duration
+    let report: MigrationReporter
+
+    /// Polls until the lease is ours or `timeout` has passed.
+    func acquire(timeout: Duration, pollInterval: Duration) async throws(MigrationError) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var reportedWaiting = false
+        while true {
+            if try await take() { return }
+            let waited = start.duration(to: clock.now)
+            guard waited < timeout else {
+                throw MigrationError.lockTimeout(waitedSeconds: waited.seconds, holder: await holder())
+            }
+            if !reportedWaiting {
+                report(.waitingForLock)
+                reportedWaiting = true
+            }
+            do {
+                try await Task.sleep(for: min(pollInterval, timeout - waited))
+            } catch {
+                throw MigrationError.cancelled
+            }
+        }
+    }
+
+    /// Extends the lease before the next version; losing it means another runner may be changing the schema now.
+    func renew() async throws(MigrationError) {
+        guard try await take() else { throw MigrationError.lockLost }
+    }
+
+    /// Renews the lease every third of its TTL until cancelled, so that one long step (an index built on a big
+    /// collection) does not outlive it. A failed renewal is left to the next `renew()` to report.
+    func keepAlive() -> Task<Void, Never> {
+        Task {
+            while true {
+                do {
+                    try await Task.sleep(for: ttl / 3)
+                } catch {
+                    return
+                }
+                _ = try? await take()
+            }
+        }
+    }
+
+    func release() async {
+        do {
+            try await store.releaseLease(Self.name, owner: owner)
+        } catch {
+            report(.lockReleaseFailed(error))
+        }
+    }
+
+    private func take() async throws(MigrationError) -> Bool {
+        let now = Date()
+        do {
+            return try await store.acquireLease(Self.name, owner: owner, now: now, expiresAt: now.addingTimeInterval(ttl.seconds))
+        } catch {
+            throw MigrationError.store(error)
+        }
+    }
+
+    /// Who holds the lease, for the timeout message; best effort, as it only helps the operator.
+    private func holder() async -> String? {
+        guard let names = try? await store.schema.collectionNames(), names.contains(CollectionName.locks.rawValue),
+              let lease = try? await store.find(.locks, where: .ids([Self.name]), sort: nil, limit: 1).first,
+              let owner = lease["owner"]?.stringValue else { return nil }
+        guard let expiry = lease["expires_at"]?.dateValue else { return owner }
+        return "\(owner) until \(Timestamp.formatISO8601(expiry))"
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,642 @@
+import Foundation
+import Logging
+import TEDCore
+
+/// The embedded store: one SQLite file (WAL), a table per collection
+/// `"<name>"(_id TEXT PRIMARY KEY, created_at INTEGER, doc TEXT)`, where `doc` is the document as `DocumentJSON`
+/// text and `created_at` copies the document's `created_at` date in epoch milliseconds (NULL when it has none),
+/// so retention, hourly metrics and "oldest first" use a plain indexed column.
+///
+/// It behaves like `MongoStore`: writes create missing tables, reads of a missing table find nothing and
+/// create nothing, every write is idempotent by `_id` (a string here).
+public final class SQLiteStore: DocumentStore, SchemaStore {
+    public let backend: StoreBackend = .sqlite
+    public let location: String
+    let connection: SQLiteConnection
+    private let logger: Logger
+
+    public init(path: String, logger: Logger) throws(StoreError) {
+        connection = try SQLiteConnection(path: path)
+        location = path
+        self.logger = logger
+        logger.debug("opened the SQLite store", metadata: ["path": "\(path)"])
+    }
+
+    public var schema: any SchemaStore { self }
+
+    public func ping() async throws(StoreError) {
+        _ = try await connection.run { database throws(StoreError) in try database.execute("SELECT 1") }
+    }
+
+    public func close() async {
+        await connection.close()
+        logger.debug("closed the SQLite store", metadata: ["path": "\(location)"])
+    }
+
+    // MARK: - Writes
+
+    public func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+        guard !documents.isEmpty else { return WriteOutcome() }
+        let table = try SQLiteTable(collection)
+        let sql = "INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) DO NOTHING"
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                try database.execute(table.createSQL)
+                let inserted = try Self.write(documents, with: sql, into: table, database)
+                return WriteOutcome(written: inserted, alreadyStored: documents.count - inserted)
+            }
+        }
+    }
+
+    public func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+        guard !documents.isEmpty else { return WriteOutcome() }
+        let table = try SQLiteTable(collection)
+        // The WHERE skips rewriting an identical document; like MongoDB's matched count, it still counts as written.
+        let sql = """
+            INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3)
+            ON CONFLICT(_id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc WHERE doc IS NOT excluded.doc
+            """
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                try database.execute(table.createSQL)
+                _ = try Self.write(documents, with: sql, into: table, database)
+                return WriteOutcome(written: documents.count)
+            }
+        }
+    }
+
+    /// Runs the insert statement `sql` once per document; returns how many rows it changed.
+    private static func write(
+        _ documents: [Document], with sql: String, into table: SQLiteTable, _ database: SQLiteDatabase
+    ) throws(StoreError) -> Int {
+        try database.withStatement(sql) { statement throws(StoreError) in
+            var writer = DocumentJSONWriter()
+            var changed = 0
+            for document in documents {
+                guard case .string(let id)? = document["_id"] else {
+                    throw StoreError(.operationFailed, "write into \(table.name): a document has no string _id")
+                }
+                let createdAt = try document["created_at"]?.dateValue.map { date throws(StoreError) in
+                    try DocumentJSON.milliseconds(date)
+                }
+                try writer.encode(document)
+                try statement.bind(.text(id), at: 1)
+                try statement.bind(createdAt.map(SQLiteValue.int) ?? .null, at: 2)
+                try statement.bind(utf8: writer.bytes, at: 3)
+                while try statement.step() {}
+                changed += database.changes
+                statement.reset()
+            }
+            return changed
+        }
+    }
+
+    // MARK: - Reads and deletes
+
+    public func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document] {
+        if let limit, limit <= 0 { return [] }  // as MongoStore: MongoDB would read 0 as "no limit"
+        let table = try SQLiteTable(collection)
+        var query = try SQLiteFilter(filter)
+        var select = "SELECT _id, doc FROM \(table.quoted) WHERE \(query.sql)"
+        if let sort { select += " ORDER BY \(try SQLiteField(sort.field).expression) \(sort.ascending ? "ASC" : "DESC")" }
+        if let limit {
+            select += " LIMIT ?"
+            query.bindings.append(.int(Int64(limit)))
+        }
+        let sql = select
+        let bindings = query.bindings
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction(.deferred) { () throws(StoreError) in
+                guard try database.tableExists(table.name) else { return [] }
+                return try database.rows(sql, bindings) { row throws(StoreError) in try Self.document(in: row, of: table) }
+            }
+        }
+    }
+
+    public func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
+        let table = try SQLiteTable(collection)
+        let query = try SQLiteFilter(filter)
+        let sql = "SELECT count(*) FROM \(table.quoted) WHERE \(query.sql)"
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction(.deferred) { () throws(StoreError) in
+                guard try database.tableExists(table.name) else { return 0 }
+                return try database.rows(sql, query.bindings) { Int($0.int64(0)) }.first ?? 0
+            }
+        }
+    }
+
+    public func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
+        guard limit > 0 else { return 0 }
+        let table = try SQLiteTable(collection)
+        var query = try SQLiteFilter(filter)
+        query.bindings.append(.int(Int64(limit)))
+        let sql = """
+            DELETE FROM \(table.quoted) WHERE rowid IN
+            (SELECT rowid FROM \(table.quoted) WHERE \(query.sql) ORDER BY created_at, _id LIMIT ?)
+            """
+        let bindings = query.bindings
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                guard try database.tableExists(table.name) else { return 0 }
+                return try database.execute(sql, bindings)
+            }
+        }
+    }
+
+    /// Decodes the `doc` column, naming the row when it is unreadable.
+    private static func document(in row: SQLiteStatement, of table: SQLiteTable) throws(StoreError) -> Document {
+        do {
+            return try row.withBytes(1) { bytes throws(StoreError) in
+                guard let bytes else { throw DocumentJSON.corrupt("NULL") }
+                return try DocumentJSON.decode(bytes)
+            }
+        } catch {
+            throw StoreError(.corrupt, "\(table.name) document \(row.text(0) ?? "?"): \(error.message)")
+        }
+    }
+
+    // MARK: - Hourly metrics
+
+    public func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document {
+        let range: [SQLiteValue] = [.int(try DocumentJSON.milliseconds(start)), .int(try DocumentJSON.milliseconds(end))]
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction(.deferred) { () throws(StoreError) in
+                try SQLiteHourlyMetrics.compute(start: start, end: end, range: range, in: database)
+            }
+        }
+    }
+
+    // MARK: - Leases
+
+    public func acquireLease(_ name: String, owner: String, now: Date, expiresAt: Date) async throws(StoreError) -> Bool {
+        let table = try SQLiteTable(.locks)
+        let lease: Document = ["_id": .string(name), "owner": .string(owner), "expires_at": .date(expiresAt), "acquired_at": .date(now)]
+        let bindings: [SQLiteValue] = [
+            .text(name), .text(String(decoding: try DocumentJSON.encode(lease), as: UTF8.self)),
+            .int(try DocumentJSON.milliseconds(now)), .text(owner),
+        ]
+        // One statement decides and writes, so two processes cannot both take the lease: the update only
+        // happens when the stored lease has expired or is ours, and `changes` says whether it did.
+        let sql = """
+            INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, NULL, ?2)
+            ON CONFLICT(_id) DO UPDATE SET doc = excluded.doc
+            WHERE json_extract(doc, '$.expires_at') <= ?3 OR json_extract(doc, '$.owner') = ?4
+            """
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                try database.execute(table.createSQL)
+                return try database.execute(sql, bindings) == 1
+            }
+        }
+    }
+
+    public func releaseLease(_ name: String, owner: String) async throws(StoreError) {
+        let table = try SQLiteTable(.locks)
+        let sql = "DELETE FROM \(table.quoted) WHERE _id = ?1 AND json_extract(doc, '$.owner') = ?2"
+        try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                guard try database.tableExists(table.name) else { return }
+                try database.execute(sql, [.text(name), .text(owner)])
+            }
+        }
+    }
+
+    // MARK: - Schema
+
+    public func collectionNames() async throws(StoreError) -> [String] {
+        // LIKE ignores ASCII case, as SQLite does for table names.
+        let sql = """
+            SELECT name FROM sqlite_master WHERE type = 'table'
+            AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_ted\\_%' ESCAPE '\\' ORDER BY name
+            """
+        return try await connection.run { database throws(StoreError) in
+            try database.rows(sql) { $0.text(0) ?? "" }
+        }
+    }
+
+    public func createCollection(_ name: CollectionName, validator: Document?) async throws(StoreError) {
+        let table = try SQLiteTable(name)
+        let validatorJSON = try validator.map { validator throws(StoreError) in
+            String(decoding: try DocumentJSON.encode(validator), as: UTF8.self)
+        }
+        try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                // Like MongoDB, creating an existing collection changes nothing (not even its validator).
+                guard try !database.tableExists(table.name) else { return }
+                try database.execute(table.createSQL)
+                if let validatorJSON {
+                    // Kept for inspection only: SQLite does not enforce MongoDB validators.
+                    try database.execute(SQLiteMetadata.createCollectionsTable)
+                    try database.execute(
+                        "INSERT OR REPLACE INTO \(SQLiteMetadata.collections) (name, validator) VALUES (?, ?)",
+                        [.text(table.name), .text(validatorJSON)])
+                }
+            }
+        }
+    }
+
+    public func dropCollection(_ name: CollectionName) async throws(StoreError) {
+        let table = try SQLiteTable(name)
+        try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                try database.execute("DROP TABLE IF EXISTS \(table.quoted)")  // drops its indexes too
+                if try database.tableExists(SQLiteMetadata.indexes) {
+                    try database.execute("DELETE FROM \(SQLiteMetadata.indexes) WHERE collection = ?", [.text(table.name)])
+                }
+                if try database.tableExists(SQLiteMetadata.collections) {
+                    try database.execute("DELETE FROM \(SQLiteMetadata.collections) WHERE name = ?", [.text(table.name)])
+                }
+            }
+        }
+    }
+
+    public func indexes(of collection: CollectionName) async throws(StoreError) -> [IndexSpec] {
+        let table = try SQLiteTable(collection)
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction(.deferred) { () throws(StoreError) in try SQLiteMetadata.indexes(of: table, in: database) }
+        }
+    }
+
+    public func createIndex(_ index: IndexSpec, on collection: CollectionName) async throws(StoreError) {
+        let table = try SQLiteTable(collection)
+        let definition = try SQLiteIndex(index, on: table)
+        try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                // The same answers as MongoDB's createIndexes: an identical index is a no-op, a clash is an error.
+                let existing = try SQLiteMetadata.indexes(of: table, in: database)
+                if let same = existing.first(where: { $0.name == index.name }) {
+                    guard same != index else { return }
+                    let code = same.hasSameKeys(as: index) ? SQLiteIndex.optionsConflict : SQLiteIndex.keySpecsConflict
+                    throw StoreError(.operationFailed, "index \(index.name) on \(table.name) exists with other keys or options", code: code)
+                }
+                if let other = existing.first(where: { $0.hasSameKeys(as: index) }) {
+                    throw StoreError(
+                        .operationFailed, "index \(other.name) on \(table.name) already has the keys of \(index.name)",
+                        code: SQLiteIndex.optionsConflict)
+                }
+                try database.execute(table.createSQL)
+                try database.execute(definition.createSQL)
+                try database.execute(SQLiteMetadata.createIndexesTable)
+                try database.execute(
+                    "INSERT INTO \(SQLiteMetadata.indexes) (collection, name, spec) VALUES (?, ?, ?)",
+                    [.text(table.name), .text(index.name), .text(definition.specJSON)])
+            }
+        }
+    }
+
+    public func dropIndex(named name: String, on collection: CollectionName) async throws(StoreError) {
+        let table = try SQLiteTable(collection)
+        let quotedIndex = SQLiteIndex.quotedName(name, on: table)
+        try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                // Dropping what is already gone succeeds, as in MongoStore: migrations may be re-run.
+                try database.execute("DROP INDEX IF EXISTS \(quotedIndex)")
+                guard try database.tableExists(SQLiteMetadata.indexes) else { return }
+                try database.execute(
+                    "DELETE FROM \(SQLiteMetadata.indexes) WHERE collection = ? AND name = ?", [.text(table.name), .text(name)])
+            }
+        }
+    }
+
+    public func databaseSizeBytes() async throws(StoreError) -> Int64 {
+        try await connection.run { database throws(StoreError) in
+            let pages = try database.rows("PRAGMA page_count") { $0.int64(0) }.first ?? 0
+            let pageSize = try database.rows("PRAGMA page_size") { $0.int64(0) }.first ?? 0
+            return pages * pageSize
+        }
+    }
+}
+
+/// A collection's table: its name checked and quoted once.
+struct SQLiteTable: Sendable {
+    let name: String
+    let quoted: String
+
+    init(_ collection: CollectionName) throws(StoreError) {
+        let name = collection.rawValue
+        let lowercased = name.lowercased()
+        // sqlite_ names belong to SQLite, _ted_ ones to the store's metadata; SQLite ignores ASCII case in names.
+        guard !name.isEmpty, !name.contains("\0"), !lowercased.hasPrefix("sqlite_"), !lowercased.hasPrefix("_ted_") else {
+            throw StoreError(.operationFailed, "'\(name)' cannot be a collection name in SQLite")
+        }
+        self.name = name
+        quoted = SQLiteTable.quote(name)
+    }
+
+    var createSQL: String {
+        "CREATE TABLE IF NOT EXISTS \(quoted) (_id TEXT PRIMARY KEY NOT NULL, created_at INTEGER, doc TEXT NOT NULL)"
+    }
+
+    /// An identifier in double quotes, any double quote in it doubled.
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// A document field in SQL: `_id` and `created_at` are columns, anything else `json_extract` over `doc`.
+/// Filters, sorts and indexes all build the same text, so the planner matches queries to indexes.
+struct SQLiteField {
+    let expression: String
+    /// The JSON path as an SQL literal; nil for a column.
+    let path: String?
+
+    init(_ field: String) throws(StoreError) {
+        switch field {
+        case "_id", "created_at":
+            self.init(expression: field, path: nil)
+        default:
+            try self.init(json: field)
+        }
+    }
+
+    /// Always the JSON value, for comparisons the `created_at` column (dates only) cannot answer.
+    init(json field: String) throws(StoreError) {
+        var jsonPath = "$"
+        for component in field.split(separator: ".", omittingEmptySubsequences: false) {
+            // SQLite's path syntax has no escape for a double quote inside a quoted key.
+            guard !component.isEmpty, !component.contains("\""), !component.contains("\0") else {
+                throw StoreError(.operationFailed, "field path '\(field)' cannot be queried in SQLite")
+            }
+            let plain = component.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+            jsonPath += plain ? ".\(component)" : ".\"\(component)\""
+        }
+        let literal = "'" + jsonPath.replacingOccurrences(of: "'", with: "''") + "'"
+        self.init(expression: "json_extract(doc, \(literal))", path: literal)
+    }
+
+    private init(expression: String, path: String?) {
+        self.expression = expression
+        self.path = path
+    }
+
+    /// `json_type` of the field, for exact type matches (`json_extract` gives 1 for true, text for objects).
+    var type: String? { path.map { "json_type(doc, \($0))" } }
+}
+
+/// A `DocumentFilter` as a WHERE clause; values are only ever bound, in the order of the `?`s.
+struct SQLiteFilter {
+    private(set) var sql = ""
+    var bindings: [SQLiteValue] = []
+
+    init(_ filter: DocumentFilter) throws(StoreError) {
+        sql = try clause(filter)
+    }
+
+    private mutating func clause(_ filter: DocumentFilter) throws(StoreError) -> String {
+        switch filter {
+        case .all:
+            return "1"
+        case .ids(let ids):
+            // One bound JSON array, however many ids: no limit on parameters, one cached statement.
+            let list = try DocumentJSON.encodeValue(.array(ids.map(DocumentValue.string)))
+            bindings.append(.text(String(decoding: list, as: UTF8.self)))
+            return "_id IN (SELECT value FROM json_each(?))"
+        case .equals(let field, let value):
+            return try equals(field, value)
+        case .dateRange(let field, let from, let to):
+            guard from != nil || to != nil else { return "1" }
+            let column = try SQLiteField(field)
+            var parts: [String] = column.type.map { ["\($0) = 'integer'"] } ?? []
+            if let from {
+                parts.append("\(column.expression) >= ?")
+                bindings.append(.int(try DocumentJSON.milliseconds(from)))
+            }
+            if let to {
+                parts.append("\(column.expression) < ?")
+                bindings.append(.int(try DocumentJSON.milliseconds(to)))
+            }
+            return "(" + parts.joined(separator: " AND ") + ")"
+        case .and(let filters):
+            guard !filters.isEmpty else { return "1" }
+            var parts: [String] = []
+            for filter in filters { parts.append(try clause(filter)) }
+            return "(" + parts.joined(separator: " AND ") + ")"
+        }
+    }
+
+    /// MongoDB's equality: numbers compare across int32/int64/double, null also matches a missing field,
+    /// other types match only their own type.
+    private mutating func equals(_ field: String, _ value: DocumentValue) throws(StoreError) -> String {
+        if field == "_id" {
+            guard case .string(let id) = value else { return "0" }  // every stored `_id` is a string
+            bindings.append(.text(id))
+            return "_id = ?"
+        }
+        if field == "created_at", case .date(let date) = value {
+            bindings.append(.int(try DocumentJSON.milliseconds(date)))
+            return "created_at = ?"
+        }
+        let column = try SQLiteField(json: field)
+        let expression = column.expression
+        let type = column.type ?? ""
+        switch value {
+        case .null:
+            return "\(expression) IS NULL"
+        case .bool(let b):
+            bindings.append(.int(b ? 1 : 0))
+            return "(\(expression) = ? AND \(type) = '\(b ? "true" : "false")')"
+        case .string(let s):
+            bindings.append(.text(s))
+            return "(\(expression) = ? AND \(type) = 'text')"
+        case .int32(let i):
+            bindings.append(.int(Int64(i)))
+            return "(\(expression) = ? AND \(type) IN ('integer', 'real'))"
+        case .int64(let i):
+            bindings.append(.int(i))
+            return "(\(expression) = ? AND \(type) IN ('integer', 'real'))"
+        case .double(let d):
+            bindings.append(.double(d))
+            return "(\(expression) = ? AND \(type) IN ('integer', 'real'))"
+        case .date(let date):
+            bindings.append(.int(try DocumentJSON.milliseconds(date)))
+            return "(\(expression) = ? AND \(type) = 'integer')"
+        case .document, .array:
+            // Both sides are minified JSON of the same writer, so equal values have equal text.
+            bindings.append(.text(String(decoding: try DocumentJSON.encodeValue(value), as: UTF8.self)))
+            let kind = if case .array = value { "array" } else { "object" }
+            return "(\(expression) = json(?) AND \(type) = '\(kind)')"
+        }
+    }
+}
+
+/// A secondary index: a real SQLite index over the expressions queries use, plus its `IndexSpec` in the
+/// metadata table (SQLite cannot give back orders, options or the name as declared).
+struct SQLiteIndex {
+    /// MongoDB's codes for the same clashes.
+    static let optionsConflict = 85
+    static let keySpecsConflict = 86
+
+    let createSQL: String
+    let specJSON: String
+
+    init(_ index: IndexSpec, on table: SQLiteTable) throws(StoreError) {
+        guard !index.name.isEmpty, !index.name.contains("\0"), !index.keys.isEmpty,
+            index.keys.allSatisfy({ $0.order == 1 || $0.order == -1 })
+        else {
+            throw StoreError(.operationFailed, "index \(index.name) on \(table.name): SQLite supports only ascending/descending keys")
+        }
+        var columns: [String] = []
+        for key in index.keys {
+            columns.append("\(try SQLiteField(key.field).expression) \(key.order == 1 ? "ASC" : "DESC")")
+        }
+        let name = Self.quotedName(index.name, on: table)
+        createSQL = "CREATE \(index.unique ? "UNIQUE " : "")INDEX \(name) ON \(table.quoted) (\(columns.joined(separator: ", ")))"
+        var spec: Document = [
+            "keys": .array(index.keys.map { .document(["field": .string($0.field), "order": .int64(Int64($0.order))]) }),
+            "unique": .bool(index.unique),
+        ]
+        if let seconds = index.expireAfterSeconds { spec.append("expire_after_seconds", .int64(Int64(seconds))) }
+        specJSON = String(decoding: try DocumentJSON.encode(spec), as: UTF8.self)
+    }
+
+    /// SQLite index names are global to the file, MongoDB's are per collection.
+    static func quotedName(_ name: String, on table: SQLiteTable) -> String { SQLiteTable.quote("\(table.name)__\(name)") }
+
+    static func spec(named name: String, json: String) throws(StoreError) -> IndexSpec {
+        let document = try DocumentJSON.decode(Array(json.utf8))
+        var keys: [(field: String, order: Int)] = []
+        for case .document(let key) in document["keys"]?.arrayValue ?? [] {
+            guard let field = key["field"]?.stringValue, let order = key["order"]?.intValue else {
+                throw StoreError(.corrupt, "index \(name): malformed key in its stored description")
+            }
+            keys.append((field, order))
+        }
+        return IndexSpec(
+            name: name, keys: keys, unique: document["unique"]?.boolValue ?? false,
+            expireAfterSeconds: document["expire_after_seconds"]?.intValue)
+    }
+}
+
+/// The store's own tables, hidden from `collectionNames` and created on first need.
+enum SQLiteMetadata {
+    static let indexes = "_ted_indexes"
+    static let collections = "_ted_collections"
+
+    static let createIndexesTable = """
+        CREATE TABLE IF NOT EXISTS \(indexes) \
+        (collection TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (collection, name))
+        """
+    static let createCollectionsTable =
+        "CREATE TABLE IF NOT EXISTS \(collections) (name TEXT PRIMARY KEY NOT NULL, validator TEXT NOT NULL)"
+
+    /// The indexes of `table` in creation order.
+    static func indexes(of table: SQLiteTable, in database: SQLiteDatabase) throws(StoreError) -> [IndexSpec] {
+        guard try database.tableExists(indexes) else { return [] }
+        let rows = try database.rows(
+            "SELECT name, spec FROM \(indexes) WHERE collection = ? ORDER BY rowid", [.text(table.name)]
+        ) { ($0.text(0) ?? "", $0.text(1) ?? "") }
+        var specs: [IndexSpec] = []
+        for (name, json) in rows { specs.append(try SQLiteIndex.spec(named: name, json: json)) }
+        return specs
+    }
+}
+
+/// The hourly metrics in SQL: counts, means and the exact median are computed by SQLite over the hour's rows
+/// (found through the `created_at` column), mirroring `HourlyPipelines`.
+enum SQLiteHourlyMetrics {
+    private static let games = "SELECT count(*) FROM \"games\" WHERE created_at >= ?1 AND created_at < ?2"
+
+    /// Means and window counts are over resolved predictions, as in MongoDB; non-numbers are skipped.
+    private static let predictions = """
+        SELECT count(*), count(*) FILTER (WHERE resolved),
+            avg(e40) FILTER (WHERE resolved), avg(absolute_error) FILTER (WHERE resolved),
+            count(*) FILTER (WHERE resolved AND absolute_error <= 40),
+            count(*) FILTER (WHERE resolved AND absolute_error <= 80),
+            count(*) FILTER (WHERE resolved AND absolute_error <= 120)
+        FROM (SELECT json_type(doc, '$.resolved') = 'true' AS resolved,
+                CASE WHEN json_type(doc, '$.error_metrics.e40') IN ('integer', 'real')
+                    THEN json_extract(doc, '$.error_metrics.e40') END AS e40,
+                CASE WHEN json_type(doc, '$.error_metrics.absolute_error') IN ('integer', 'real')
+                    THEN json_extract(doc, '$.error_metrics.absolute_error') END AS absolute_error
+            FROM "predictions" WHERE created_at >= ?1 AND created_at < ?2)
+        """
+
+    /// The middle value, or the mean of the two middle values for an even count; NULL when there is none.
+    private static let medianE40 = """
+        SELECT avg(e40) FROM (
+            SELECT e40, row_number() OVER (ORDER BY e40) AS position, count(*) OVER () AS total
+            FROM (SELECT json_extract(doc, '$.error_metrics.e40') AS e40 FROM "predictions"
+                WHERE created_at >= ?1 AND created_at < ?2 AND json_type(doc, '$.resolved') = 'true'
+                    AND json_type(doc, '$.error_metrics.e40') IN ('integer', 'real')))
+        WHERE position IN ((total + 1) / 2, (total + 2) / 2)
+        """
+
+    /// `net_payout` sums the payouts of settled bets (BET and WON or LOST).
+    private static let sideBets = """
+        SELECT count(*), count(*) FILTER (WHERE bet), count(*) FILTER (WHERE expected_value > 0),
+            count(*) FILTER (WHERE bet AND outcome = 'WON'), count(*) FILTER (WHERE bet AND outcome = 'LOST'),
+            total(payout) FILTER (WHERE bet AND outcome IN ('WON', 'LOST'))
+        FROM (SELECT json_extract(doc, '$.recommendation') IS 'BET' AS bet,
+                json_extract(doc, '$.actual_outcome') AS outcome,
+                CASE WHEN json_type(doc, '$.expected_value') IN ('integer', 'real')
+                    THEN json_extract(doc, '$.expected_value') END AS expected_value,
+                CASE WHEN json_type(doc, '$.payout') IN ('integer', 'real') THEN json_extract(doc, '$.payout') END AS payout
+            FROM "side_bets" WHERE created_at >= ?1 AND created_at < ?2)
+        """
+
+    /// `range` binds [start, end) in milliseconds. Run inside one read transaction for a consistent snapshot.
+    static func compute(start: Date, end: Date, range: [SQLiteValue], in database: SQLiteDatabase) throws(StoreError) -> Document {
+        func number(_ value: Double?) -> DocumentValue { value.map(DocumentValue.double) ?? .null }
+
+        var gameCount: Int64 = 0
+        if try database.tableExists(CollectionName.games.rawValue) {
+            gameCount = try database.rows(games, range) { $0.int64(0) }.first ?? 0
+        }
+
+        var made: Int64 = 0, resolved: Int64 = 0, within1: Int64 = 0, within2: Int64 = 0, within3: Int64 = 0
+        var meanE40: Double?, meanAbsoluteError: Double?, median: Double?
+        if try database.tableExists(CollectionName.predictions.rawValue) {
+            try database.withStatement(predictions, range) { row throws(StoreError) in
+                guard try row.step() else { return }
+                made = row.int64(0)
+                resolved = row.int64(1)
+                meanE40 = row.optionalDouble(2)
+                meanAbsoluteError = row.optionalDouble(3)
+                within1 = row.int64(4)
+                within2 = row.int64(5)
+                within3 = row.int64(6)
+            }
+            median = try database.rows(medianE40, range) { $0.optionalDouble(0) }.first ?? nil
+        }
+
+        var total: Int64 = 0, placed: Int64 = 0, positive: Int64 = 0, won: Int64 = 0, lost: Int64 = 0
+        var netPayout = 0.0
+        if try database.tableExists(CollectionName.sideBets.rawValue) {
+            try database.withStatement(sideBets, range) { row throws(StoreError) in
+                guard try row.step() else { return }
+                total = row.int64(0)
+                placed = row.int64(1)
+                positive = row.int64(2)
+                won = row.int64(3)
+                lost = row.int64(4)
+                netPayout = row.double(5)
+            }
+        }
+        let settled = won + lost
+
+        return [
+            "hour_start": .date(start),
+            "hour_end": .date(end),
+            "games_analyzed": .int64(gameCount),
+            "predictions_made": .int64(made),
+            "predictions_resolved": .int64(resolved),
+            "prediction_metrics": .document([
+                "median_e40": number(median),
+                "mean_e40": number(meanE40),
+                "mean_absolute_error": number(meanAbsoluteError),
+                "within_1_window": .int64(within1),
+                "within_2_windows": .int64(within2),
+                "within_3_windows": .int64(within3),
+            ]),
+            "side_bet_metrics": .document([
+                "total_recommended": .int64(total),
+                "bets_placed": .int64(placed),
+                "positive_ev_count": .int64(positive),
+                "bets_won": .int64(won),
+                "bets_lost": .int64(lost),
+                "net_payout": .double(netPayout),
+                "roi_percentage": settled > 0 ? .double(netPayout / Double(settled) * 100) : .null,
+            ]),
+        ]
+    }
+}

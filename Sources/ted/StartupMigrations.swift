@@ -1,0 +1,28 @@
+import Foundation
+import Logging
+import TEDCore
+import TEDStore
+
+/// At start: warn about pending migrations and keep serving, or apply them under the migration lock with
+/// `MIGRATE_ON_START=true`. A store that cannot be reached is only logged: persistence must not stop the service.
+enum StartupMigrations {
+    static func check(store: any DocumentStore, settings: Settings, logger: Logger) async {
+        let directory = ProcessInfo.processInfo.environment["MIGRATIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./migrations"
+        do {
+            let runner = try MigrationRunner(store: store, directory: directory)
+            let pending = try await runner.pendingCount()
+            guard pending > 0 else {
+                logger.info("Schema is up to date", metadata: ["migrations": "\(runner.migrations.count)"])
+                return
+            }
+            if settings.migrateOnStart {
+                let run = try await runner.applyPending()
+                logger.notice("Applied pending migrations at start", metadata: ["applied": "\(run.applied.map(\.version))"])
+            } else {
+                logger.warning("\(pending) pending migration(s): run `ted migrate` (or set MIGRATE_ON_START=true)")
+            }
+        } catch {
+            logger.warning("Could not check migrations at start: \(error)")
+        }
+    }
+}

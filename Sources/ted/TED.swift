@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct TED: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "ted",
+        abstract: "Persistence service for the rugs.fun game tracker.",
+        version: version,
+        subcommands: [ServeCommand.self, MigrateCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}

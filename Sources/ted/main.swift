@@ -1,6 +1,0 @@
-import Hummingbird
-import ArgumentParser
-import ServiceLifecycle
-import Prometheus
-import TEDStore
-print("ted")

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import TEDCore
+@testable import TEDPersistence
+import TEDStore
+
+@Suite struct PendingQueueTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func sample(_ tick: Int, game: String = "g1") -> StoreRecord {
+        .tickSample(TickSample(gameID: game, tick: tick, price: 1, features: nil, timestamp: now, createdAt: now))
+    }
+
+    func prediction(_ at: Int, resolvedAt end: Int? = nil) -> StoreRecord {
+        var p = Prediction(gameID: "g1", predictedAtTick: at, predictedEndTick: 100, confidence: 0.5, timestamp: now, createdAt: now)
+        if let end { p = p.resolved(actualEndTick: end) }
+        return .prediction(p)
+    }
+
+    func balanced(_ queue: PendingQueue) -> Bool {
+        CollectionName.flushed.allSatisfy { c in
+            let l = queue.ledger
+            return l.value(.accepted, c) == l.value(.stored, c) + queue.count(of: c) + l.value(.spooled, c) + l.dropped(c) + l.value(.superseded, c)
+        }
+    }
+
+    @Test func batchesAreTakenOldestFirstAndCompleted() throws {
+        var queue = PendingQueue(capacity: 100)
+        for tick in 0..<5 { queue.enqueue(sample(tick)) }
+        queue.enqueue(prediction(1))
+        let firstTaken = queue.takeBatch(limit: 3)
+        let first = try #require(firstTaken)
+        #expect(first.collection == .tickSamples)
+        #expect(first.records.map(\.id) == ["g1:0", "g1:1", "g1:2"])
+        #expect(queue.count == 6)  // in flight still counts as pending
+        queue.complete(first)
+        let secondTaken = queue.takeBatch(limit: 10)
+        let second = try #require(secondTaken)
+        #expect(second.records.map(\.id) == ["g1:3", "g1:4"])
+        queue.complete(second)
+        let thirdTaken = queue.takeBatch(limit: 10)
+        let third = try #require(thirdTaken)
+        #expect(third.collection == .predictions)
+        queue.complete(third)
+        let none = queue.takeBatch(limit: 10)
+        #expect(none == nil)
+        #expect(queue.count == 0)
+        #expect(queue.ledger.value(.stored, .tickSamples) == 5)
+        #expect(balanced(queue))
+    }
+
+    @Test func aNewerVersionReplacesThePendingOne() throws {
+        var queue = PendingQueue(capacity: 100)
+        queue.enqueue(prediction(1))
+        queue.enqueue(prediction(1, resolvedAt: 90))
+        #expect(queue.count == 1)
+        let batchTaken = queue.takeBatch(limit: 10)
+        let batch = try #require(batchTaken)
+        guard case .prediction(let p) = batch.records[0] else { Issue.record("not a prediction"); return }
+        #expect(p.actualEndTick == 90)
+        queue.complete(batch)
+        #expect(queue.ledger.value(.superseded, .predictions) == 1)
+        #expect(balanced(queue))
+    }
+
+    @Test func aFailedBatchGoesBackToTheFrontInOrder() throws {
+        var queue = PendingQueue(capacity: 100)
+        for tick in 0..<4 { queue.enqueue(sample(tick)) }
+        let batchTaken = queue.takeBatch(limit: 2)
+        let batch = try #require(batchTaken)
+        queue.enqueue(sample(9))
+        queue.putBack(batch)
+        let againTaken = queue.takeBatch(limit: 10)
+        let again = try #require(againTaken)
+        #expect(again.records.map(\.id) == ["g1:0", "g1:1", "g1:2", "g1:3", "g1:9"])
+        #expect(balanced(queue))
+    }
+
+    @Test func aFailedBatchYieldsToANewerVersionThatArrivedMeanwhile() throws {
+        var queue = PendingQueue(capacity: 100)
+        queue.enqueue(prediction(1))
+        let batchTaken = queue.takeBatch(limit: 10)
+        let batch = try #require(batchTaken)
+        queue.enqueue(prediction(1, resolvedAt: 50))
+        queue.putBack(batch)
+        #expect(queue.count == 1)
+        let againTaken = queue.takeBatch(limit: 10)
+        let again = try #require(againTaken)
+        guard case .prediction(let p) = again.records[0] else { Issue.record("not a prediction"); return }
+        #expect(p.actualEndTick == 50)
+        #expect(balanced(queue))
+    }
+
+    @Test func overflowDropsTheOldestAndCountsIt() {
+        var queue = PendingQueue(capacity: 3)
+        for tick in 0..<5 { queue.enqueue(sample(tick)) }
+        #expect(queue.count == 3)
+        #expect(queue.ledger.dropped(.tickSamples) == 2)
+        #expect(queue.ledger.droppedByReason == ["queue_full": 2])
+        #expect(balanced(queue))
+    }
+}
+
+@Suite struct RetryBackoffTests {
+    @Test func doublesUpToTheMaximumAndResets() {
+        var backoff = RetryBackoff(initial: .milliseconds(500), maximum: .seconds(3))
+        #expect(backoff.delay == .zero)
+        #expect(backoff.failed() == .milliseconds(500))
+        #expect(backoff.failed() == .seconds(1))
+        #expect(backoff.failed() == .seconds(2))
+        #expect(backoff.failed() == .seconds(3))
+        #expect(backoff.failed() == .seconds(3))
+        backoff.succeeded()
+        #expect(backoff.delay == .zero)
+        #expect(backoff.failed() == .milliseconds(500))
+    }
+}

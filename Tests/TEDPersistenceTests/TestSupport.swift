@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import TEDCore
+import TEDPersistence
+import TEDStore
+
+/// Where the MongoDB-compatible server of `./scripts/test` runs. Tests that need it fail without it.
+enum TestServer {
+    struct Missing: Error, CustomStringConvertible {
+        let variable: String
+        var description: String { "\(variable) is not set: run the tests with ./scripts/test" }
+    }
+
+    static func mongoURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["TED_TEST_MONGO_URL"], !url.isEmpty else {
+            throw Missing(variable: "TED_TEST_MONGO_URL")
+        }
+        return url
+    }
+
+    static func uniqueDatabase() -> String { "ted_test_\(UInt32.random(in: 0...UInt32.max))" }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ted-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// A SecantusDB process of a test's own, so the test can stop and restart it (an outage).
+final class SecantusProcess: @unchecked Sendable {
+    let port: Int
+    let storage: URL
+    private var process: Process?
+
+    init() throws {
+        port = try Self.freePort()
+        storage = try TestServer.temporaryDirectory()
+    }
+
+    var url: String { "mongodb://127.0.0.1:\(port)" }
+
+    func start() async throws {
+        guard let binary = ProcessInfo.processInfo.environment["TED_SECANTUS_BIN"], !binary.isEmpty else {
+            throw TestServer.Missing(variable: "TED_SECANTUS_BIN")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--storage-path", storage.path, "--standalone"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let store = try MongoStore(url: url, database: "ping", logger: Logger(label: "test"))
+        defer { Task { await store.close() } }
+        for _ in 0..<100 {
+            if (try? await store.ping()) != nil { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestServer.Missing(variable: "a SecantusDB that answers on port \(port)")
+    }
+
+    /// SIGTERM, then SIGKILL after 10 s. Polls instead of `waitUntilExit`, which spins a CPU on Linux.
+    func stop() async throws {
+        guard let process else { return }
+        process.terminate()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning {
+            if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        self.process = nil
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: storage)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A feed of one or more games, as a live relay would send it.
+enum Feed {
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// `ticks` game_state updates (the last one rugged), a prediction every 10 ticks and a side bet at tick 5.
+    static func game(_ id: String, ticks: Int, rug: Bool = true, predictedEnd: Int = 50) -> [IngestEvent] {
+        var events: [IngestEvent] = []
+        for tick in 0..<ticks {
+            let price = 1.0 + Double(tick % 17) / 10
+            events.append(.gameState(GameStateUpdate(gameID: id, tick: tick, price: price, rugged: rug && tick == ticks - 1,
+                                                     timestamp: start.addingTimeInterval(Double(tick) / 4))))
+            if tick % 10 == 0 && tick < ticks - 1 {
+                events.append(.prediction(Prediction(gameID: id, predictedAtTick: tick, predictedEndTick: predictedEnd,
+                                                     confidence: 0.7, modelVersion: "m1", timestamp: start, createdAt: start)))
+            }
+            if tick == 5 {
+                events.append(.sideBet(SideBet(gameID: id, placedAtTick: 5, probability: 0.3, expectedValue: 0.5, confidence: 0.6,
+                                               recommendation: .bet, timestamp: start, createdAt: start)))
+            }
+        }
+        return events
+    }
+}
+
+extension PersistenceFlag {
+    static func forTests(enabled: Bool) -> PersistenceFlag {
+        PersistenceFlag(enabled: enabled, source: .default, backendName: "test", logger: Logger(label: "test"))
+    }
+}
+
+extension Ingestor {
+    static func forTests(flag: PersistenceFlag, pendingCapacity: Int = 100_000) -> Ingestor {
+        Ingestor(rules: OutcomeRules(), sizes: BufferSizes(tickSamples: 100, finishedGames: 10, sideBets: 10),
+                 pendingCapacity: pendingCapacity, flag: flag)
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+import TEDCore
+import TEDPersistence
+@testable import TEDServer
+import TEDStore
+
+@Suite struct HTTPTests {
+    struct Fixture {
+        let runtime: PersistenceRuntime
+        let app: Application<RouterResponder<BasicRequestContext>>
+    }
+
+    static func fixture(enabled: Bool = false, adminToken: String? = nil, ingestToken: String? = nil,
+                        maxBodyBytes: Int = 4 << 20) throws -> Fixture {
+        var settings = Settings()
+        settings.adminToken = adminToken
+        settings.ingestToken = ingestToken
+        settings.ingestMaxBodyBytes = maxBodyBytes
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ted-http-\(UUID().uuidString)")
+        settings.sqlitePath = directory.appendingPathComponent("ted.sqlite").path
+        let store = try SQLiteStore(path: settings.sqlitePath, logger: Logger(label: "test"))
+        let flag = PersistenceFlag(enabled: enabled, source: .default, backendName: "SQLite", logger: Logger(label: "test"))
+        let ingestor = Ingestor(settings: settings, flag: flag)
+        let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store, statistics: FlushStatistics())
+        let app = Application(router: TEDApplication.router(runtime: runtime, registry: nil, version: "test"))
+        return Fixture(runtime: runtime, app: app)
+    }
+
+    static func json(_ response: TestResponse) throws -> JSONObject {
+        let bytes = Array(buffer: response.body)
+        guard case .object(let object) = try JSONParser.parse(bytes) else { throw CancellationError() }
+        return object
+    }
+
+    static let gameState = #"{"type":"game_state","game_id":"g1","tick":1,"price":1.5}"#
+
+    @Test func acceptsOneEventAnArrayAndNDJSON() async throws {
+        let f = try Self.fixture()
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: Self.gameState)) { response in
+                #expect(response.status == .accepted)
+                let reply = try Self.json(response)
+                #expect(reply["accepted"] == .int(1))
+            }
+            let array = #"[{"type":"game_state","game_id":"g1","tick":2,"price":1.6},{"type":"prediction","game_id":"g1","predicted_at_tick":2,"predicted_end_tick":80,"confidence":0.4},{"type":"side_bet","game_id":"g1","placed_at_tick":2,"probability":0.2,"expected_value":0.1,"confidence":0.5,"recommendation":"PLACE_SIDE_BET"}]"#
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: array)) { response in
+                #expect(response.status == .accepted)
+                let reply = try Self.json(response)
+                #expect(reply["accepted"] == .int(3))
+            }
+            let ndjson = #"{"type":"game_state","game_id":"g1","tick":3,"price":1.7}"# + "\n\n" + #"{"type":"game_state","game_id":"g1","tick":4,"price":1.8}"# + "\n"
+            try await client.execute(uri: "/api/ingest", method: .post, headers: [.contentType: "application/x-ndjson"],
+                                     body: ByteBuffer(string: ndjson)) { response in
+                #expect(response.status == .accepted)
+                let reply = try Self.json(response)
+                #expect(reply["accepted"] == .int(2))
+            }
+            try await client.execute(uri: "/api/tick-history?limit=10", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["count"] == .int(4))
+            }
+            try await client.execute(uri: "/api/side-bet-history", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["count"] == .int(1))
+            }
+        }
+    }
+
+    @Test func aRequestWithOneBadEventIsRejectedWhole() async throws {
+        let f = try Self.fixture()
+        try await f.app.test(.router) { client in
+            let body = #"[{"type":"game_state","game_id":"g1","tick":1,"price":1},{"type":"game_state","game_id":"g1","tick":2,"price":1},{"type":"game_state","game_id":"g1","tick":-3,"price":1}]"#
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .badRequest)
+                let error = try Self.json(response)
+                #expect(error["index"] == .int(2))
+                #expect(error["field"] == .string("tick"))
+                #expect(error["error"]?.stringValue?.contains("tick") == true)
+            }
+            try await client.execute(uri: "/api/tick-history", method: .get) { response in
+                let reply = try Self.json(response)
+                #expect(reply["count"] == .int(0))
+            }
+        }
+        #expect(f.runtime.ingestor.counters.acceptedEvents.isEmpty)
+    }
+
+    @Test(arguments: [
+        (#"{"type":"game_state","game_id":"g1","tick":1,"price":NaN}"#, "body"),
+        (#"{"type":"game_state""#, "body"),
+        (#"{"type":"warp","game_id":"g1"}"#, "type"),
+        (#"{"type":"game_state","game_id":"g1","tick":"1","price":1}"#, "tick"),
+        (#"{"type":"game_state","game_id":"bad id!","tick":1,"price":1}"#, "game_id"),
+        (#"{"type":"prediction","game_id":"g1","predicted_at_tick":1,"predicted_end_tick":5,"confidence":1.5}"#, "confidence"),
+        (#"{"type":"side_bet","game_id":"g1","placed_at_tick":1,"probability":0.5,"expected_value":1,"confidence":0.5,"recommendation":"MAYBE"}"#, "recommendation"),
+        (#"42"#, "body"),
+    ])
+    func badInputIsA400NamingTheField(body: String, field: String) async throws {
+        let f = try Self.fixture()
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .badRequest)
+                let reply = try Self.json(response)
+                #expect(reply["field"] == .string(field))
+            }
+        }
+    }
+
+    @Test func invalidUTF8IsA400() async throws {
+        let f = try Self.fixture()
+        try await f.app.test(.router) { client in
+            var buffer = ByteBuffer(string: #"{"type":"game_state","game_id":"g"#)
+            buffer.writeBytes([0xC3, 0x28])
+            buffer.writeString(#"","tick":1,"price":1}"#)
+            try await client.execute(uri: "/api/ingest", method: .post, body: buffer) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func anOversizeBodyIsA413() async throws {
+        let f = try Self.fixture(maxBodyBytes: 2048)
+        try await f.app.test(.router) { client in
+            let big = "[" + Array(repeating: Self.gameState, count: 100).joined(separator: ",") + "]"
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: big)) { response in
+                #expect(response.status == .contentTooLarge)
+                let reply = try Self.json(response)
+                #expect(reply["field"] == .string("body"))
+            }
+            // The service is still up and accepting.
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: Self.gameState)) { response in
+                #expect(response.status == .accepted)
+            }
+        }
+    }
+
+    @Test func rawRugsGameStateUpdatesAreAccepted() async throws {
+        let f = try Self.fixture()
+        try await f.app.test(.router) { client in
+            let body = #"[{"gameId":"20260101-abc","tickCount":7,"price":1.23,"active":true,"rugged":false,"leaderboard":[1,2]},{"gameId":"20260101-abc","tickCount":8,"price":1.3,"active":true,"rugged":false}]"#
+            try await client.execute(uri: "/api/game-state", method: .post, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .accepted)
+                let reply = try Self.json(response)
+                #expect(reply["accepted"] == .int(2))
+            }
+            try await client.execute(uri: "/api/game-state", method: .post, body: ByteBuffer(string: #"{"gameId":"x","price":1}"#)) { response in
+                #expect(response.status == .badRequest)
+                let reply = try Self.json(response)
+                #expect(reply["field"] == .string("tickCount"))
+            }
+            try await client.execute(uri: "/api/tick-history", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["count"] == .int(2))
+            }
+        }
+    }
+
+    @Test func historyLimitsAreValidated() async throws {
+        let f = try Self.fixture()
+        try await f.app.test(.router) { client in
+            for uri in ["/api/tick-history?limit=0", "/api/prediction-history?limit=abc", "/api/side-bet-history?limit=-1"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .badRequest)
+                    let reply = try Self.json(response)
+                    #expect(reply["field"] == .string("limit"))
+                }
+            }
+        }
+    }
+
+    @Test func finishedGamesAppearInThePredictionHistory() async throws {
+        let f = try Self.fixture()
+        try await f.app.test(.router) { client in
+            let feed = #"[{"type":"prediction","game_id":"g9","predicted_at_tick":0,"predicted_end_tick":10,"confidence":0.5},{"type":"game_state","game_id":"g9","tick":0,"price":1},{"type":"game_state","game_id":"g9","tick":30,"price":2,"rugged":true}]"#
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: feed)) { response in
+                #expect(response.status == .accepted)
+            }
+            try await client.execute(uri: "/api/prediction-history", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["count"] == .int(1))
+                guard case .array(let games) = body["games"], case .object(let summary) = games.first else {
+                    Issue.record("no games"); return
+                }
+                #expect(summary["predictions"] == .int(1))
+                #expect(summary["mean_e40"] == .double(-0.5))
+            }
+        }
+    }
+
+    @Test func persistenceStatusHasTheDocumentedShape() async throws {
+        let off = try Self.fixture(enabled: false)
+        try await off.app.test(.router) { client in
+            try await client.execute(uri: "/api/persistence/status", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["enabled"] == .bool(false))
+                #expect(body["message"] == .string("Persistence is disabled"))
+            }
+        }
+        let on = try Self.fixture(enabled: true)
+        try await on.app.test(.router) { client in
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: Self.gameState)) { _ in }
+            try await client.execute(uri: "/api/persistence/status", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["enabled"] == .bool(true))
+                #expect(body["backend"] == .string("sqlite"))
+                #expect(body["flag_source"] == .string("default"))
+                let repository = try #require(body["repository"]?.objectValue)
+                for key in ["enabled", "last_save", "records_saved", "records_pending", "records_dropped", "errors", "last_error"] {
+                    #expect(repository[key] != nil, "repository.\(key)")
+                }
+                #expect(repository["records_pending"] == .int(2))  // the game and its tick sample
+                let manager = try #require(body["manager"]?.objectValue)
+                for key in ["enabled", "running", "persist_interval", "batch_size", "retention_days"] {
+                    #expect(manager[key] != nil, "manager.\(key)")
+                }
+            }
+        }
+    }
+
+    @Test func theAdminSwitchNeedsTheToken() async throws {
+        let disabled = try Self.fixture()
+        try await disabled.app.test(.router) { client in
+            try await client.execute(uri: "/api/persistence/enable", method: .post) { response in
+                #expect(response.status == .forbidden)
+            }
+        }
+        let f = try Self.fixture(adminToken: "s3cret-token")
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/api/persistence/enable", method: .post, headers: [.authorization: "Bearer wrong"]) { response in
+                #expect(response.status == .forbidden)
+                #expect(!String(buffer: response.body).contains("s3cret"))
+            }
+            #expect(!f.runtime.flag.isEnabled)
+            try await client.execute(uri: "/api/persistence/enable", method: .post, headers: [.authorization: "Bearer s3cret-token"]) { response in
+                #expect(response.status == .ok)
+            }
+            #expect(f.runtime.flag.isEnabled)
+            #expect(f.runtime.flag.snapshot.source == .api)
+            try await client.execute(uri: "/api/persistence/disable", method: .post, headers: [.authorization: "Bearer s3cret-token"]) { response in
+                #expect(response.status == .ok)
+            }
+            #expect(!f.runtime.flag.isEnabled)
+        }
+    }
+
+    @Test func theIngestTokenIsEnforcedWhenSet() async throws {
+        let f = try Self.fixture(ingestToken: "feed-key")
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: Self.gameState)) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/ingest", method: .post, headers: [.authorization: "Bearer feed-key"],
+                                     body: ByteBuffer(string: Self.gameState)) { response in
+                #expect(response.status == .accepted)
+            }
+        }
+    }
+
+    @Test func statusAndHealthAnswer() async throws {
+        let f = try Self.fixture()
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: "{")) { _ in }
+            try await client.execute(uri: "/api/status", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try Self.json(response)
+                #expect(body["version"] == .string("test"))
+                let buffers = try #require(body["buffers"]?.objectValue)
+                #expect(buffers["tick_samples"]?.objectValue?["capacity"] == .int(1200))
+                let ingest = try #require(body["ingest"]?.objectValue)
+                #expect(ingest["rejected_requests"]?.objectValue?["malformed_json"] == .int(1))
+            }
+            for uri in ["/health/live", "/health/ready", "/api/health"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .ok, "\(uri)")
+                }
+            }
+        }
+    }
+}
