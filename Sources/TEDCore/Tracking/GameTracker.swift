@@ -47,8 +47,9 @@ public struct OutcomeRules: Sendable, Equatable {
 public struct GameTracker: Sendable {
     /// Games with predictions or side bets but no end yet, beyond which the oldest is forgotten.
     public static let maxOpenGames = 64
-    /// Ended games remembered to resolve late predictions and side bets.
-    public static let maxEndedGames = 1024
+    /// Ended games remembered to resolve late predictions and side bets. Late records arrive seconds after the
+    /// end, and each remembered game keeps one entry per prediction, so a short memory keeps RSS small.
+    public static let maxEndedGames = 32
 
     struct OpenGame: Sendable {
         var record: GameRecord?
