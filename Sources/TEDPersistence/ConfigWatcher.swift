@@ -54,7 +54,9 @@ public final class ConfigWatcher<C: Clock>: Service, Sendable where C.Duration =
                 }
             }
             group.addTask { [self] in
+                // Reconcile once at start: the file may have changed since the settings were read.
                 var lastSeen = self.fingerprint()
+                self.reload(reason: "watch started")
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     do {
                         try await cancelWhenGracefulShutdown { try await self.clock.sleep(for: self.pollInterval) }
@@ -80,7 +82,8 @@ public final class ConfigWatcher<C: Clock>: Service, Sendable where C.Duration =
             let (enabled, source) = try Self.resolve(environment: environment, envFile: file)
             let changed = flag.set(enabled, source: source)
             ConfigReloads.record(result: "ok")
-            logger.info("Configuration re-read", metadata: ["reason": "\(reason)", "path": "\(path)", "flag_changed": "\(changed)"])
+            logger.log(level: changed ? .info : .debug, "Configuration re-read",
+                       metadata: ["reason": "\(reason)", "path": "\(path)", "flag_changed": "\(changed)"])
             return changed
         } catch {
             ConfigReloads.record(result: "error")

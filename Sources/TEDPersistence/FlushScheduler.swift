@@ -9,6 +9,7 @@ import TEDStore
 public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration == Duration {
     let ingestor: Ingestor
     let writer: BatchWriter
+    let spool: Spool?
     let interval: Duration
     let batchSize: Int
     let shutdownGrace: Duration
@@ -18,9 +19,10 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     private let wakeup = Wakeup()
 
     public init(ingestor: Ingestor, store: any DocumentStore, interval: Duration, batchSize: Int, shutdownGrace: Duration,
-                clock: C, statistics: FlushStatistics = FlushStatistics(), logger: Logger) {
+                clock: C, statistics: FlushStatistics = FlushStatistics(), spool: Spool? = nil, logger: Logger) {
         self.ingestor = ingestor
         writer = BatchWriter(store: store)
+        self.spool = spool
         self.interval = interval
         self.batchSize = batchSize
         self.shutdownGrace = shutdownGrace
@@ -54,6 +56,8 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
             let left = ingestor.counters.pending
             logger.info("Flushing pending records before shutdown", metadata: ["pending": "\(left)"])
             _ = await flushPending(deadline: deadline)
+            // What the store did not take in time goes to the spool, which outlives the process.
+            await spillToSpool()
             let remaining = ingestor.counters.pending
             if remaining > 0 {
                 logger.error("Shutdown grace period ended with records still pending", metadata: ["pending": "\(remaining)"])
@@ -86,27 +90,93 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                 logger.info("Persisted: {\(summary)}")
             }
         }
+        // The spool holds older records than memory: replay it first so a newer version is never overwritten.
+        if spool != nil, !(await drainSpool(deadline: deadline, written: &written)) {
+            await spillToSpool()
+            return false
+        }
         while ingestor.flag.isEnabled {
             if let deadline, clock.now >= deadline { return true }
             guard let batch = ingestor.takeBatch(limit: batchSize) else { return true }
+            let started = ContinuousClock.now
             do {
                 let outcome = try await writer.write(batch.records, to: batch.collection)
                 ingestor.complete(batch)
                 statistics.recordSuccess(batch.collection, outcome: outcome, at: Date())
+                FlushMetrics.batch(batch.collection, documents: batch.count, duration: ContinuousClock.now - started, ok: true)
                 written[batch.collection, default: 0] += batch.count
             } catch {
                 ingestor.putBack(batch)
                 statistics.recordFailure(error, at: Date())
+                FlushMetrics.batch(batch.collection, documents: batch.count, duration: ContinuousClock.now - started, ok: false)
                 logger.error("Error persisting \(batch.collection): \(error.message)",
                              metadata: ["collection": "\(batch.collection)", "records": "\(batch.count)"])
+                await spillToSpool()
                 return false
             }
         }
         return true
     }
+
+    /// Replays the spool, oldest first, while the flag is on. Returns false when the store or the spool failed.
+    private func drainSpool(deadline: C.Instant?, written: inout [CollectionName: Int]) async -> Bool {
+        guard let spool else { return true }
+        while ingestor.flag.isEnabled {
+            if let deadline, clock.now >= deadline { return true }
+            let batch: SpoolBatch
+            do {
+                batch = try await spool.peekOldest(limit: batchSize)
+            } catch {
+                logger.error("Error reading the spool: \(error.message)")
+                return false
+            }
+            guard let collection = batch.collection, !batch.isEmpty else { return true }
+            let started = ContinuousClock.now
+            do {
+                let outcome = try await writer.write(batch.records, to: collection)
+                try await spool.remove(batch)
+                ingestor.spoolDrained(collection, stored: batch.entries.count, superseded: batch.superseded)
+                statistics.recordSuccess(collection, outcome: outcome, at: Date())
+                FlushMetrics.batch(collection, documents: batch.entries.count, duration: ContinuousClock.now - started, ok: true)
+                written[collection, default: 0] += batch.entries.count
+            } catch {
+                statistics.recordFailure(error, at: Date())
+                FlushMetrics.batch(collection, documents: batch.entries.count, duration: ContinuousClock.now - started, ok: false)
+                logger.error("Error persisting \(collection) from the spool: \(error.message)",
+                             metadata: ["collection": "\(collection)", "records": "\(batch.entries.count)"])
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Moves everything pending in memory to the spool, so an outage costs disk, not memory or records.
+    /// Stops at the first refusal (spool full): what is left stays pending under the overflow policy.
+    func spillToSpool() async {
+        guard let spool else { return }
+        var moved = 0
+        while let batch = ingestor.takeBatch(limit: 1000) {
+            do {
+                try await spool.append(batch.records)
+                ingestor.handOff(batch, to: .spooled)
+                moved += batch.count
+            } catch {
+                ingestor.putBack(batch)
+                logger.error("Cannot spool pending records: \(error.message)", metadata: ["pending": "\(ingestor.pendingCount)"])
+                break
+            }
+        }
+        if moved > 0 { logger.notice("Moved pending records to the spool", metadata: ["records": "\(moved)"]) }
+    }
 }
 
 extension Duration {
+    /// Whole nanoseconds, for swift-metrics timers.
+    public var nanoseconds: Int64 {
+        let parts = components
+        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
+    }
+
     /// Seconds as a floating-point number, for logs and JSON.
     public var seconds: Double {
         let parts = components

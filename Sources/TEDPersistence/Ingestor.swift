@@ -39,11 +39,19 @@ public final class Ingestor: Sendable {
 
     public let flag: PersistenceFlag
     public let sizes: BufferSizes
+    public let pendingCapacity: Int
     private let state: Mutex<State>
+    /// Durable mode: records go to the spool before the request is acknowledged.
+    private let durableSink: GroupCommitter?
+    /// Called when the pending queue passes half its capacity, so the flush can move records to the spool.
+    private let highWaterHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
-    public init(rules: OutcomeRules, sizes: BufferSizes, pendingCapacity: Int, flag: PersistenceFlag) {
+    public init(rules: OutcomeRules, sizes: BufferSizes, pendingCapacity: Int, flag: PersistenceFlag,
+                durableSink: GroupCommitter? = nil) {
         self.flag = flag
         self.sizes = sizes
+        self.pendingCapacity = pendingCapacity
+        self.durableSink = durableSink
         state = Mutex(State(
             tracker: GameTracker(rules: rules),
             ticks: RingBuffer(capacity: sizes.tickSamples),
@@ -52,19 +60,31 @@ public final class Ingestor: Sendable {
             pending: PendingQueue(capacity: pendingCapacity)))
     }
 
-    public convenience init(settings: Settings, flag: PersistenceFlag) {
+    public convenience init(settings: Settings, flag: PersistenceFlag, durableSink: GroupCommitter? = nil) {
         self.init(
             rules: OutcomeRules(sideBetWindowTicks: settings.sideBetWindowTicks,
                                 sideBetPayoutMultiplier: settings.sideBetPayoutMultiplier,
                                 sampleEveryTicks: settings.streamSampleEveryTicks),
-            sizes: BufferSizes(settings: settings), pendingCapacity: settings.maxPending, flag: flag)
+            sizes: BufferSizes(settings: settings), pendingCapacity: settings.maxPending, flag: flag,
+            durableSink: durableSink)
     }
 
-    /// Applies validated events in order. Returns the records derived (what would be persisted).
+    public func onHighWater(_ handler: @escaping @Sendable () -> Void) {
+        highWaterHandler.withLock { $0 = handler }
+    }
+
+    /// What one ingest did: how many records it derived, and in durable mode the commit to wait for.
+    public struct Receipt: Sendable {
+        public let derived: Int
+        public let durable: GroupCommitter.Ticket?
+    }
+
+    /// Applies validated events in order and keeps what they derive: always in the rings, and while persistence
+    /// is on in the pending queue (or, in durable mode, in the spool).
     @discardableResult
-    public func ingest(_ events: [IngestEvent], now: Date = Date()) -> Int {
+    public func ingest(_ events: [IngestEvent], now: Date = Date()) -> Receipt {
         let persist = flag.isEnabled
-        return state.withLock { state in
+        let receipt = state.withLock { state -> (Receipt, pending: Int) in
             var output = TrackerOutput()
             for event in events {
                 state.tracker.apply(event, now: now, into: &output)
@@ -80,13 +100,49 @@ public final class Ingestor: Sendable {
             }
             state.recordsDerived += output.recordCount
             state.ignoredUpdates += output.ignoredUpdates
-            if persist {
-                for game in output.games { state.pending.enqueue(.game(game)) }
-                for prediction in output.predictions { state.pending.enqueue(.prediction(prediction)) }
-                for sideBet in output.sideBets { state.pending.enqueue(.sideBet(sideBet)) }
-                for sample in output.tickSamples { state.pending.enqueue(.tickSample(sample)) }
+            guard persist else { return (Receipt(derived: output.recordCount, durable: nil), state.pending.count) }
+            let records = output.games.map(StoreRecord.game) + output.predictions.map(StoreRecord.prediction)
+                + output.sideBets.map(StoreRecord.sideBet) + output.tickSamples.map(StoreRecord.tickSample)
+            if let durableSink, !records.isEmpty {
+                for record in records {
+                    state.pending.account(.accepted, record.collection, 1)
+                    state.pending.account(.spooled, record.collection, 1)
+                }
+                return (Receipt(derived: records.count, durable: durableSink.enqueue(records)), state.pending.count)
             }
-            return output.recordCount
+            for record in records { state.pending.enqueue(record) }
+            return (Receipt(derived: records.count, durable: nil), state.pending.count)
+        }
+        if receipt.pending * 2 >= pendingCapacity, let handler = highWaterHandler.withLock({ $0 }) { handler() }
+        return receipt.0
+    }
+
+    /// A durable commit failed: keep its records in memory instead (they stay accounted for, not durable).
+    public func keepInMemory(_ records: [StoreRecord]) {
+        state.withLock { state in
+            for record in records {
+                state.pending.account(.spooled, record.collection, -1)
+                state.pending.enqueue(record, accepted: false)
+            }
+        }
+    }
+
+    /// Records replayed from the spool were stored (`superseded`: older versions the batch skipped).
+    public func spoolDrained(_ collection: CollectionName, stored: Int, superseded: Int) {
+        state.withLock { state in
+            state.pending.account(.spooled, collection, -(stored + superseded))
+            state.pending.account(.stored, collection, stored)
+            state.pending.account(.superseded, collection, superseded)
+        }
+    }
+
+    /// Records found in the spool at start, from an earlier run.
+    public func spoolRecovered(_ counts: [CollectionName: Int]) {
+        state.withLock { state in
+            for (collection, n) in counts {
+                state.pending.account(.recovered, collection, n)
+                state.pending.account(.spooled, collection, n)
+            }
         }
     }
 
@@ -118,6 +174,7 @@ public final class Ingestor: Sendable {
     public func latestTickSamples(_ limit: Int) -> [TickSample] { state.withLock { $0.ticks.latest(limit) } }
     public func latestGameSummaries(_ limit: Int) -> [GameSummary] { state.withLock { $0.summaries.latest(limit) } }
     public func latestSideBets(_ limit: Int) -> [SideBet] { state.withLock { $0.sideBets.latest(limit) } }
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
     public var currentGame: GameRecord? { state.withLock { $0.tracker.currentGame } }
 
     /// A game from memory: the running one or one of the finished games still in the history.

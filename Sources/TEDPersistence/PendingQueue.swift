@@ -36,10 +36,12 @@ public struct PendingQueue: Sendable {
     public var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
     public func count(of collection: CollectionName) -> Int { (queues[collection]?.count ?? 0) + (inFlight[collection] ?? 0) }
 
-    public mutating func enqueue(_ record: StoreRecord) {
+    /// Queues a record. `accepted: false` for a record the ledger already counts elsewhere (one coming back
+    /// from the spool's commit path), so it is not counted twice.
+    public mutating func enqueue(_ record: StoreRecord, accepted: Bool = true) {
         let collection = record.collection
         let id = record.id
-        ledger.add(.accepted, collection)
+        if accepted { ledger.add(.accepted, collection) }
         if let existing = queues[collection]?[id] {
             // Keep the older position so the oldest-first order still holds; the newer version wins.
             queues[collection]![id] = Entry(sequence: existing.sequence, record: record)
@@ -93,6 +95,11 @@ public struct PendingQueue: Sendable {
         ledger.add(term, batch.collection, batch.count)
     }
 
+    /// Adjusts the ledger for records that do not pass through the queue (durable ingest, spool replay).
+    public mutating func account(_ term: AccountingLedger.Term, _ collection: CollectionName, _ n: Int) {
+        ledger.add(term, collection, n)
+    }
+
     private func oldestCollection() -> CollectionName? {
         var best: (CollectionName, UInt64)?
         for (collection, queue) in queues {
@@ -112,10 +119,13 @@ public struct PendingQueue: Sendable {
 }
 
 /// Counts that make every accepted record accountable:
-/// accepted = stored + pending + spooled + dropped + superseded (a newer version of the same record replaced it).
+/// accepted + recovered = stored + pending + spooled + dropped + superseded, where `superseded` counts records a
+/// newer version of the same record replaced before they were written, `recovered` the records found in the
+/// spool at start, and `spooled` is what the spool holds now (records go in and come out).
 public struct AccountingLedger: Sendable, Equatable {
     public enum Term: Sendable, Hashable {
         case accepted
+        case recovered
         case stored
         case superseded
         case spooled
@@ -137,6 +147,12 @@ public struct AccountingLedger: Sendable, Equatable {
             if case .dropped = item.key { return sum + item.value }
             return sum
         } ?? 0
+    }
+
+    /// Whether the accounting rule holds for `collection`, given what is pending in memory.
+    public func isBalanced(_ collection: CollectionName, pending: Int) -> Bool {
+        value(.accepted, collection) + value(.recovered, collection)
+            == value(.stored, collection) + pending + value(.spooled, collection) + dropped(collection) + value(.superseded, collection)
     }
 
     public var droppedTotal: Int { CollectionName.flushed.reduce(0) { $0 + dropped($1) } }

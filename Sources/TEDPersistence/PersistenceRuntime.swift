@@ -11,12 +11,14 @@ public final class PersistenceRuntime: Sendable {
     public let ingestor: Ingestor
     public let store: (any DocumentStore)?
     public let statistics: FlushStatistics
+    public let spool: Spool?
     public let startedAt: Date
     private let requestFlushAction: @Sendable () -> Void
     private let lastPing = Mutex<(at: ContinuousClock.Instant, reachable: Bool)?>(nil)
 
     public init(settings: Settings, flag: PersistenceFlag, ingestor: Ingestor, store: (any DocumentStore)?,
-                statistics: FlushStatistics, requestFlush: @escaping @Sendable () -> Void = {}) {
+                statistics: FlushStatistics, spool: Spool? = nil, requestFlush: @escaping @Sendable () -> Void = {}) {
+        self.spool = spool
         self.settings = settings
         self.flag = flag
         self.ingestor = ingestor
@@ -29,6 +31,26 @@ public final class PersistenceRuntime: Sendable {
     public var backendName: String { settings.backend == .mongodb ? "MongoDB" : "SQLite" }
 
     public func requestFlush() { requestFlushAction() }
+
+    /// Why an ingest request must wait, under `OVERFLOW_POLICY=reject`.
+    public struct Refusal: Sendable {
+        public let reason: String
+        public let retryAfterSeconds: Int
+    }
+
+    /// Nil when a request may be ingested. Only the reject policy refuses: when the records would have nowhere
+    /// to go (durable: the spool is full; memory: the pending queue is full and the spool cannot take more).
+    public func admission() -> Refusal? {
+        guard settings.overflowPolicy == .reject, flag.isEnabled else { return nil }
+        let spoolFull = spool?.isFull ?? true
+        if settings.ingestDurability == .durable, spoolFull {
+            return Refusal(reason: "the spool is full (SPOOL_MAX_BYTES) and the store is not draining it", retryAfterSeconds: 5)
+        }
+        if ingestor.pendingCount >= ingestor.pendingCapacity, spoolFull {
+            return Refusal(reason: "the pending queue is full (PERSISTENCE_MAX_PENDING) and the store is not draining it", retryAfterSeconds: 5)
+        }
+        return nil
+    }
 
     /// Pings the store, at most once every two seconds (health checks may be scraped often).
     public func storeReachable() async -> Bool {

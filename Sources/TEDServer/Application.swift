@@ -11,19 +11,21 @@ public enum TEDApplication {
     /// The most events one ingest request may carry (a larger request is answered 413).
     public static let maxEventsPerRequest = 20_000
 
-    public static func router(runtime: PersistenceRuntime, registry: PrometheusCollectorRegistry?, version: String) -> Router<BasicRequestContext> {
+    public static func router(runtime: PersistenceRuntime, registry: PrometheusCollectorRegistry?, version: String,
+                              jobs: JobsStatus? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
         let access = AccessControl(ingestToken: runtime.settings.ingestToken, adminToken: runtime.settings.adminToken)
         IngestRoutes(runtime: runtime, access: access, maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
                      maxEvents: maxEventsPerRequest).register(on: router)
         HistoryRoutes(runtime: runtime).register(on: router)
-        PersistenceRoutes(runtime: runtime, access: access).register(on: router)
+        PersistenceRoutes(runtime: runtime, access: access, jobs: jobs).register(on: router)
+        ReportRoutes(runtime: runtime, jobs: jobs).register(on: router)
         StatusRoutes(runtime: runtime, version: version).register(on: router)
         if let registry {
+            let exporter = MetricsExporter(registry: registry, runtime: runtime)
             router.get("/metrics") { _, _ -> Response in
-                var bytes: [UInt8] = []
-                registry.emit(into: &bytes)
+                let bytes = exporter.render()
                 var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
                 buffer.writeBytes(bytes)
                 return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: buffer))
@@ -33,11 +35,10 @@ public enum TEDApplication {
     }
 
     public static func make(runtime: PersistenceRuntime, registry: PrometheusCollectorRegistry?, version: String,
-                            services: [any Service], logger: Logger) -> some ApplicationProtocol {
+                            jobs: JobsStatus?, logger: Logger) -> some ApplicationProtocol {
         Application(
-            router: router(runtime: runtime, registry: registry, version: version),
+            router: router(runtime: runtime, registry: registry, version: version, jobs: jobs),
             configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "ted"),
-            services: services,
             logger: logger)
     }
 }

@@ -61,7 +61,19 @@ struct IngestRoutes: Sendable {
         } catch {
             return reject("invalid_event", JSONResponse.error(.badRequest, "\(error.field) \(error.message)", index: error.index, field: error.field))
         }
-        runtime.ingestor.ingest(events, now: receivedAt)
+        if let refusal = runtime.admission() {
+            return reject("overloaded", JSONResponse.error(.serviceUnavailable, refusal.reason,
+                                                            headers: [.retryAfter: String(refusal.retryAfterSeconds)]))
+        }
+        let receipt = runtime.ingestor.ingest(events, now: receivedAt)
+        if let ticket = receipt.durable, case .failure(let error) = await ticket.wait() {
+            // Not durable: keep the records in memory (accounted for) and tell the client to retry; a resend is
+            // harmless because every record has a deterministic id.
+            runtime.ingestor.keepInMemory(ticket.records)
+            return reject("spool_unavailable", JSONResponse.error(
+                .serviceUnavailable, "the records could not be made durable: \(error.message)",
+                headers: [.retryAfter: "5"]))
+        }
         for kind in EventKind.allCases {
             let n = events.reduce(0) { $0 + ($1.kind == kind ? 1 : 0) }
             if n > 0 { Counter(label: "ted_ingest_records_total", dimensions: [("type", kind.rawValue), ("result", "accepted")]).increment(by: n) }

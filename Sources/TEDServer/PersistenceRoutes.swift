@@ -8,6 +8,7 @@ import TEDStore
 struct PersistenceRoutes: Sendable {
     let runtime: PersistenceRuntime
     let access: AccessControl
+    let jobs: JobsStatus?
 
     func register(on router: Router<some RequestContext>) {
         router.get("/api/persistence/status") { _, _ in JSONResponse.make(.ok, status()) }
@@ -45,9 +46,10 @@ struct PersistenceRoutes: Sendable {
             let dropped = ledger.dropped(collection)
             let superseded = ledger.value(.superseded, collection)
             accounting.append((collection.rawValue, [
-                "accepted": JSONValue(accepted), "stored": JSONValue(stored), "pending": JSONValue(pending),
+                "accepted": JSONValue(accepted), "recovered": JSONValue(ledger.value(.recovered, collection)),
+                "stored": JSONValue(stored), "pending": JSONValue(pending),
                 "spooled": JSONValue(spooled), "dropped": JSONValue(dropped), "superseded": JSONValue(superseded),
-                "balanced": .bool(accepted == stored + pending + spooled + dropped + superseded),
+                "balanced": .bool(ledger.isBalanced(collection, pending: pending)),
             ]))
         }
         let repository: JSONValue = [
@@ -77,6 +79,19 @@ struct PersistenceRoutes: Sendable {
             ],
             "cleanup_hour_utc": JSONValue(settings.cleanupHourUTC),
         ]
+        let spool: JSONValue = runtime.spool.map { spool in
+            let file = spool.file
+            return [
+                "enabled": true, "path": .string(file.path), "records": JSONValue(file.count),
+                "size_bytes": JSONValue(Int(file.sizeBytes)), "max_bytes": JSONValue(Int(file.maxBytes)),
+                "full": .bool(spool.isFull), "quarantined": JSONValue(file.quarantinedCount),
+                "degraded": .bool(file.recovery != nil || file.quarantinedCount > 0),
+                "recovery": file.recovery.map { r in
+                    ["moved_aside_to": .string(r.movedAsideTo), "reason": .string(r.reason),
+                     "recovered": JSONValue(r.recovered), "unreadable": JSONValue(r.unreadable)] as JSONValue
+                } ?? .null,
+            ]
+        } ?? ["enabled": false]
         var object = JSONObject([
             ("enabled", .bool(flag.enabled)),
             ("backend", .string(settings.backend.rawValue)),
@@ -84,7 +99,11 @@ struct PersistenceRoutes: Sendable {
             ("flag_changed_at", .string(Timestamp.formatISO8601(flag.changedAt))),
             ("repository", repository),
             ("manager", manager),
+            ("spool", spool),
+            ("durability", .string(settings.ingestDurability.rawValue)),
+            ("overflow_policy", .string(settings.overflowPolicy.rawValue)),
         ])
+        if let jobs { object.entries.append(("jobs", jobs.snapshot.json)) }
         if !flag.enabled { object.entries.insert(("message", "Persistence is disabled"), at: 1) }
         return .object(object)
     }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Metrics
+import TEDPersistence
 
 /// `ted_http_request_duration_seconds{route,method,status}` for every request.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -7,10 +8,9 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         var status = 500
         defer {
-            let elapsed = ContinuousClock.now - start
             Timer(label: "ted_http_request_duration_seconds", dimensions: [
                 ("route", context.endpointPath ?? "unmatched"), ("method", request.method.rawValue), ("status", String(status)),
-            ], preferredDisplayUnit: .seconds).recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            ], preferredDisplayUnit: .seconds).recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         }
         let response = try await next(request, context)
         status = response.status.code

@@ -38,35 +38,63 @@ struct ServeCommand: AsyncParsableCommand {
                                    backendName: settings.backend == .mongodb ? "MongoDB" : "SQLite",
                                    logger: Logger(label: "ted.persistence"))
         flag.logState()
-        let ingestor = Ingestor(settings: settings, flag: flag)
+        let spool = try await openSpool(settings, hasStore: store != nil, logger: logger)
+        let durableSink = settings.ingestDurability == .durable ? spool.map(GroupCommitter.init) : nil
+        let ingestor = Ingestor(settings: settings, flag: flag, durableSink: durableSink)
+        if let spool { ingestor.spoolRecovered(spool.file.countByCollection) }
         let statistics = FlushStatistics()
+        let jobs = JobsStatus()
         var services: [any Service] = []
         var requestFlush: @Sendable () -> Void = {}
         if let store {
             let flush = FlushScheduler(
                 ingestor: ingestor, store: store, interval: settings.persistenceInterval, batchSize: settings.batchSize,
-                shutdownGrace: settings.shutdownGrace, clock: ContinuousClock(), statistics: statistics,
+                shutdownGrace: settings.shutdownGrace, clock: ContinuousClock(), statistics: statistics, spool: spool,
                 logger: Logger(label: "ted.flush"))
             services.append(flush)
             requestFlush = { flush.requestFlush() }
+            ingestor.onHighWater { flush.requestFlush() }
+            services.append(RetentionCleaner(store: store, settings: settings, flag: flag, status: jobs,
+                                             logger: Logger(label: "ted.cleanup")))
+            services.append(HourlyMetricsJob(store: store, flag: flag, status: jobs, logger: Logger(label: "ted.metrics")))
         }
         services.append(ConfigWatcher(path: settings.envFilePath, environment: environment, flag: flag,
                                       clock: ContinuousClock(), logger: Logger(label: "ted.config")))
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
-                                         statistics: statistics, requestFlush: requestFlush)
-        let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, services: [], logger: logger)
+                                         statistics: statistics, spool: spool, requestFlush: requestFlush)
+        let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs, logger: logger)
         // Shutdown runs in reverse order: the HTTP server stops accepting first, then the flush drains.
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) } + [.init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+        await spool?.file.close()
         await store?.close()
         logger.info("Stopped", metadata: ["records_pending": "\(ingestor.counters.pending)"])
     }
 }
 
 extension ServeCommand {
+    /// The durable outbox: with MongoDB (outages), and in durable mode whatever the store. A damaged spool never
+    /// stops start-up: SpoolFile moves it aside and salvages what it can (reported as degraded).
+    func openSpool(_ settings: Settings, hasStore: Bool, logger: Logger) async throws -> Spool? {
+        guard hasStore, settings.backend == .mongodb || settings.ingestDurability == .durable else { return nil }
+        do {
+            let file = try await SpoolFile(path: settings.spoolPath, maxBytes: settings.spoolMaxBytes, logger: Logger(label: "ted.spool"))
+            if let recovery = file.recovery {
+                logger.error("The spool was damaged and moved aside", metadata: [
+                    "moved_to": "\(recovery.movedAsideTo)", "recovered": "\(recovery.recovered)", "unreadable": "\(recovery.unreadable)",
+                ])
+            }
+            if !file.isEmpty { logger.notice("Recovered records from the spool", metadata: ["records": "\(file.count)"]) }
+            return Spool(file: file)
+        } catch {
+            logger.critical("Cannot open the spool at \(settings.spoolPath): \(error)")
+            throw ExitCode(2)
+        }
+    }
+
     /// The configured store; none when PERSISTENCE_BACKEND=mongodb names no MONGO_URL (persistence cannot be
     /// turned on then, and the service runs in memory only).
     func openStore(_ settings: Settings, logger: Logger) throws -> (any DocumentStore)? {

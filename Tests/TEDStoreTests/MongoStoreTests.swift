@@ -44,13 +44,13 @@ import Testing
 
     @Test func bsonDecodesObjectIDAsHex() throws {
         let oid: [UInt8] = [0x65, 0x0f, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81, 0x92, 0xa3]
-        let bytes: [UInt8] = [24, 0, 0, 0, 0x07, 0x5f, 0x69, 0x64, 0] + oid + [0]
+        let bytes = Self.framed([0x07, 0x5f, 0x69, 0x64, 0] + oid)
         #expect(try BSONCodec.decode(bytes) == ["_id": "650f1a2b3c4d5e6f708192a3"])
     }
 
     @Test func bsonRejectsUnsupportedTypesInStoredDocuments() throws {
         // {"d": decimal128 0, "n": int32 7}
-        let bytes: [UInt8] = [32, 0, 0, 0, 0x13, 0x64, 0] + [UInt8](repeating: 0, count: 16) + [0x10, 0x6e, 0, 7, 0, 0, 0, 0]
+        let bytes = Self.framed([0x13, 0x64, 0] + [UInt8](repeating: 0, count: 16) + [0x10, 0x6e, 0, 7, 0, 0, 0])
         #expect(Self.syncError { try BSONCodec.decode(bytes) }?.kind == .corrupt)
         // Replies skip what they cannot represent and keep the rest.
         #expect(try BSONCodec.decodeReply(bytes) == ["n": .int32(7)])
@@ -62,8 +62,7 @@ import Testing
             #expect(Self.syncError { try BSONCodec.decode(Array(bytes.prefix(length))) }?.kind == .corrupt, "prefix \(length)")
         }
         // A truncated copy whose length prefix was fixed up still fails inside.
-        var cut = Array(bytes.prefix(bytes.count / 2)) + [0]
-        withUnsafeBytes(of: Int32(cut.count).littleEndian) { cut.replaceSubrange(0..<4, with: $0) }
+        let cut = Self.framed(Array(bytes[4..<(bytes.count / 2)]))
         #expect(Self.syncError { try BSONCodec.decode(cut) }?.kind == .corrupt)
     }
 
@@ -80,10 +79,9 @@ import Testing
             _ = try? BSONCodec.decodeReply(mutated)
         }
         // Nesting beyond the depth limit: each level is {"a": {...}}.
-        var deep: [UInt8] = [5, 0, 0, 0, 0]
+        var deep = Self.framed([])
         for _ in 0...BSONCodec.maxDepth {
-            let length = Int32(deep.count + 7)
-            deep = withUnsafeBytes(of: length.littleEndian, Array.init) + [0x03, 0x61, 0] + deep + [0]
+            deep = Self.framed([0x03, 0x61, 0] + deep)
         }
         #expect(Self.syncError { try BSONCodec.decode(deep) }?.kind == .corrupt)
     }
@@ -192,6 +190,8 @@ import Testing
                 Self.prediction("p6", minute: 60, e40: 0.9, absoluteError: 10),
                 Self.prediction("p7", minute: 90, e40: 0.1, absoluteError: 50),
                 Self.prediction("p8", minute: 119, e40: 0.2, absoluteError: 200),
+                // Resolved without metrics: counted as resolved, left out of the median, means and windows.
+                ["_id": "p9", "created_at": .date(Self.at(minute: 100)), "resolved": true],
             ], into: .predictions)
             _ = try await store.insert([
                 Self.sideBet("b1", minute: 1, recommendation: "BET", expectedValue: 0.2, outcome: "WON", payout: 4.0),
@@ -230,6 +230,8 @@ import Testing
 
             let nextMetrics = try await store.aggregateHour(start: next, end: Self.at(minute: 120))
             #expect(nextMetrics["games_analyzed"] == .int64(1))
+            #expect(nextMetrics["predictions_made"] == .int64(4))
+            #expect(nextMetrics["predictions_resolved"] == .int64(4))
             let odd = try #require(nextMetrics["prediction_metrics"]?.documentValue)
             Self.expectClose(odd["median_e40"], 0.2)
             Self.expectClose(odd["mean_e40"], 0.4)
@@ -350,6 +352,11 @@ import Testing
     }
 
     // MARK: - Fixtures
+
+    /// A document around raw element bytes: length prefix and terminator.
+    static func framed(_ elements: [UInt8]) -> [UInt8] {
+        withUnsafeBytes(of: Int32(elements.count + 5).littleEndian, Array.init) + elements + [0]
+    }
 
     /// 2024-05-01T10:00:00Z plus `minute` minutes.
     static func at(minute: Int) -> Date { Date(timeIntervalSince1970: 1_714_557_600 + Double(minute) * 60) }

@@ -32,6 +32,10 @@ final class MongoClientPool: @unchecked Sendable {
         where !mongoc_uri_has_option(uri, option) {
             mongoc_uri_set_option_as_int32(uri, option, 2000)
         }
+        // A server that hangs mid-reply must not hold a flush for libmongoc's default 5 minutes.
+        if !mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS) {
+            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, 30_000)
+        }
         if !mongoc_uri_has_option(uri, MONGOC_URI_MAXPOOLSIZE) {
             mongoc_uri_set_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, Self.defaultMaxClients)
         }

@@ -139,8 +139,9 @@ private struct TypeAnnotations {
         guard case .array(let entries) = list else { throw DocumentJSON.corrupt("\(DocumentJSON.typesKey) is not an array") }
         var root = TypeAnnotations()
         for entry in entries {
-            guard case .array(let parts) = entry, parts.count >= 2, case .string(let name) = parts[0],
-                let kind = SpecialKind(rawValue: name)
+            // A real path is no deeper than the document's nesting; a longer one would only deepen the recursion.
+            guard case .array(let parts) = entry, parts.count >= 2, parts.count <= JSONParser.maxDepth + 1,
+                case .string(let name) = parts[0], let kind = SpecialKind(rawValue: name)
             else { throw DocumentJSON.corrupt("malformed \(DocumentJSON.typesKey) entry") }
             try root.insert(kind, at: parts.dropFirst())
         }

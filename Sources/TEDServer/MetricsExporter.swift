@@ -1,0 +1,75 @@
+import Metrics
+import Prometheus
+import Synchronization
+import TEDPersistence
+import TEDStore
+
+/// Renders `/metrics`. Levels (ring and pending sizes, the flag) and the ledger's cumulative counts are read
+/// from the runtime at scrape time, so the ingest hot path pays for no metric it does not need.
+final class MetricsExporter: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let runtime: PersistenceRuntime
+    /// Cumulative values already exported, to turn snapshots into monotonic counter increments.
+    private let exported = Mutex<[String: Int]>([:])
+
+    init(registry: PrometheusCollectorRegistry, runtime: PersistenceRuntime) {
+        self.registry = registry
+        self.runtime = runtime
+    }
+
+    func render() -> [UInt8] {
+        refresh()
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return bytes
+    }
+
+    private func refresh() {
+        let counters = runtime.ingestor.counters
+        let sizes = runtime.ingestor.sizes
+        let flag = runtime.flag.snapshot
+        let flush = runtime.statistics.snapshot
+        gauge("ted_persistence_enabled", [], flag.enabled ? 1 : 0)
+        gauge("ted_ring_size", [("ring", "tick_samples")], counters.ringCounts.ticks)
+        gauge("ted_ring_size", [("ring", "prediction_history")], counters.ringCounts.finishedGames)
+        gauge("ted_ring_size", [("ring", "side_bets")], counters.ringCounts.sideBets)
+        gauge("ted_ring_capacity", [("ring", "tick_samples")], sizes.tickSamples)
+        gauge("ted_ring_capacity", [("ring", "prediction_history")], sizes.finishedGames)
+        gauge("ted_ring_capacity", [("ring", "side_bets")], sizes.sideBets)
+        for collection in CollectionName.flushed {
+            let labels = [("collection", collection.rawValue)]
+            gauge("ted_pending_records", labels, counters.pendingByCollection[collection] ?? 0)
+            gauge("ted_spooled_records", labels, counters.ledger.value(.spooled, collection))
+            counter("ted_records_accepted_total", labels, counters.ledger.value(.accepted, collection))
+            counter("ted_records_stored_total", labels, counters.ledger.value(.stored, collection))
+            counter("ted_records_superseded_total", labels, counters.ledger.value(.superseded, collection))
+        }
+        for (reason, n) in counters.ledger.droppedByReason {
+            counter("ted_records_dropped_total", [("reason", reason)], n)
+        }
+        for (reason, n) in counters.rejectedRequests {
+            counter("ted_ingest_rejected_requests_total", [("reason", reason)], n)
+        }
+        for (source, n) in flag.changes {
+            counter("ted_flag_changes_total", [("source", source)], n)
+        }
+        counter("ted_flush_errors_total", [], flush.errors)
+        gauge("ted_store_reachable", [], flush.storeReachable == false ? 0 : 1)
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)], _ value: Int) {
+        registry.makeGauge(name: name, labels: labels).set(Double(value))
+    }
+
+    /// Increments the counter by what the cumulative `value` grew since the last scrape.
+    private func counter(_ name: String, _ labels: [(String, String)], _ value: Int) {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let delta = exported.withLock { seen -> Int in
+            let delta = value - (seen[key] ?? 0)
+            seen[key] = value
+            return delta
+        }
+        let counter = registry.makeCounter(name: name, labels: labels)
+        if delta > 0 { counter.increment(by: Int64(delta)) }
+    }
+}
