@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import Testing
+import TEDCore
+@testable import TEDPersistence
+import TEDStore
+
+/// The spool in the write path, against a real MongoDB-compatible server and real spool files.
+@Suite struct SpoolIntegrationTests {
+    let logger = Logger(label: "test")
+
+    func spool(maxBytes: Int64 = 64 << 20) async throws -> Spool {
+        let path = try TestServer.temporaryDirectory().appendingPathComponent("spool.sqlite").path
+        return Spool(file: try await SpoolFile(path: path, maxBytes: maxBytes, logger: logger))
+    }
+
+    func assertBalanced(_ ingestor: Ingestor, sourceLocation: SourceLocation = #_sourceLocation) {
+        let counters = ingestor.counters
+        for collection in CollectionName.flushed {
+            #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0),
+                    "\(collection) unbalanced", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func anOutageLongerThanMemoryCanHoldSpillsToTheSpoolAndLosesNothing() async throws {
+        let server = try SecantusProcess()
+        try await server.start()
+        let store = try MongoStore(url: server.url, database: "spool_outage", logger: logger)
+        let spool = try await spool()
+        let ingestor = Ingestor.forTests(flag: .forTests(enabled: true), pendingCapacity: 50)
+        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: 20,
+                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), spool: spool, logger: logger)
+        try await server.stop()
+        // Five games of 40 ticks while the store is down: far more than the 50 records memory may hold.
+        for game in 0..<5 {
+            ingestor.ingest(Feed.game("so-\(game)", ticks: 40))
+            #expect(await flush.flushPending(deadline: nil) == false)
+        }
+        #expect(ingestor.counters.ledger.droppedTotal == 0)
+        #expect(ingestor.pendingCount == 0)
+        #expect(spool.file.count > 0)
+        assertBalanced(ingestor)
+
+        try await server.start()
+        #expect(await flush.flushPending(deadline: nil))
+        #expect(spool.file.count == 0)
+        #expect(try await store.count(.tickSamples, where: .all) == 200)
+        #expect(try await store.count(.games, where: .all) == 5)
+        #expect(try await store.count(.predictions, where: .all) == 20)
+        let stored = try await store.find(.predictions, where: .ids(["so-0:0:m1"]), sort: nil, limit: nil)
+        #expect(stored.first?["actual_end_tick"]?.intValue == 39)  // the resolved version won, not the older one
+        assertBalanced(ingestor)
+        await store.close()
+        try await server.stop()
+    }
+
+    @Test func durableIngestIsOnDiskBeforeItIsAcknowledged() async throws {
+        let store = try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger)
+        let spool = try await spool()
+        let ingestor = Ingestor(rules: OutcomeRules(), sizes: BufferSizes(tickSamples: 10, finishedGames: 10, sideBets: 10),
+                                pendingCapacity: 1000, flag: .forTests(enabled: true), durableSink: GroupCommitter(spool: spool))
+        // Concurrent requests share commits; each waits for its own.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for game in 0..<8 {
+                group.addTask {
+                    let receipt = ingestor.ingest(Feed.game("du-\(game)", ticks: 25))
+                    let ticket = try #require(receipt.durable)
+                    _ = try await ticket.wait().get()
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(ingestor.pendingCount == 0)
+        #expect(spool.file.count >= 8 * 25)
+        assertBalanced(ingestor)
+
+        // A restart: a new spool handle on the same file replays everything.
+        let reopened = Spool(file: try await SpoolFile(path: spool.file.path, maxBytes: 64 << 20, logger: logger))
+        await spool.file.close()
+        let restarted = Ingestor.forTests(flag: .forTests(enabled: true))
+        restarted.spoolRecovered(reopened.file.countByCollection)
+        let flush = FlushScheduler(ingestor: restarted, store: store, interval: .seconds(1), batchSize: 50,
+                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), spool: reopened, logger: logger)
+        #expect(await flush.flushPending(deadline: nil))
+        #expect(reopened.file.count == 0)
+        #expect(try await store.count(.tickSamples, where: .all) == 200)
+        #expect(try await store.count(.games, where: .all) == 8)
+        assertBalanced(restarted)
+        await store.close()
+    }
+
+    @Test func aFullSpoolLeavesRecordsPendingAndTheRejectPolicyRefuses() async throws {
+        let store = try MongoStore(url: "mongodb://127.0.0.1:1", database: "nowhere", logger: logger)
+        let spool = try await spool(maxBytes: 1 << 16)
+        var settings = Settings()
+        settings.overflowPolicy = .reject
+        settings.maxPending = 100
+        let flag = PersistenceFlag.forTests(enabled: true)
+        let ingestor = Ingestor.forTests(flag: flag, pendingCapacity: 100)
+        let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
+                                         statistics: FlushStatistics(), spool: spool)
+        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(1), batchSize: 100,
+                                   shutdownGrace: .seconds(1), clock: ContinuousClock(), spool: spool, logger: logger)
+        var game = 0
+        while runtime.admission() == nil && game < 200 {
+            ingestor.ingest(Feed.game("full-\(game)", ticks: 30))
+            await flush.spillToSpool()
+            game += 1
+        }
+        #expect(runtime.admission() != nil)
+        #expect(spool.isFull)
+        // The request that filled memory may have pushed a few records out: they are counted, never silent.
+        #expect(ingestor.counters.ledger.droppedTotal < 40)
+        assertBalanced(ingestor)
+        await store.close()
+    }
+}
