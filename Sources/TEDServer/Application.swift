@@ -12,9 +12,15 @@ public enum TEDApplication {
     public static let maxEventsPerRequest = 20_000
 
     public static func router(runtime: PersistenceRuntime, registry: PrometheusCollectorRegistry?, version: String,
-                              jobs: JobsStatus? = nil) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+                              jobs: JobsStatus? = nil) -> Router<TEDRequestContext> {
+        let router = Router(context: TEDRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
+        if !runtime.settings.corsOrigins.isEmpty {
+            router.add(middleware: CORSPolicy(allowedOrigins: Set(runtime.settings.corsOrigins)))
+        }
+        if let rate = runtime.settings.rateLimitPerSecond {
+            router.add(middleware: RateLimiter(ratePerSecond: rate))
+        }
         let access = AccessControl(ingestToken: runtime.settings.ingestToken, adminToken: runtime.settings.adminToken)
         IngestRoutes(runtime: runtime, access: access, maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
                      maxEvents: maxEventsPerRequest).register(on: router)

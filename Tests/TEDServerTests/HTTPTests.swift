@@ -12,12 +12,14 @@ import TEDStore
 @Suite struct HTTPTests {
     struct Fixture {
         let runtime: PersistenceRuntime
-        let app: Application<RouterResponder<BasicRequestContext>>
+        let app: Application<RouterResponder<TEDRequestContext>>
     }
 
     static func fixture(enabled: Bool = false, adminToken: String? = nil, ingestToken: String? = nil,
-                        maxBodyBytes: Int = 4 << 20) throws -> Fixture {
+                        maxBodyBytes: Int = 4 << 20, corsOrigins: [String] = [], rateLimit: Int? = nil) throws -> Fixture {
         var settings = Settings()
+        settings.corsOrigins = corsOrigins
+        settings.rateLimitPerSecond = rateLimit
         settings.adminToken = adminToken
         settings.ingestToken = ingestToken
         settings.ingestMaxBodyBytes = maxBodyBytes
@@ -278,6 +280,45 @@ import TEDStore
                 try await client.execute(uri: uri, method: .get) { response in
                     #expect(response.status == .ok, "\(uri)")
                 }
+            }
+        }
+    }
+
+    @Test func corsIsOffUnlessOriginsAreListed() async throws {
+        let off = try Self.fixture()
+        try await off.app.test(.router) { client in
+            try await client.execute(uri: "/api/status", method: .get, headers: [.origin: "https://dash.example"]) { response in
+                #expect(response.headers[.accessControlAllowOrigin] == nil)
+            }
+        }
+        let on = try Self.fixture(corsOrigins: ["https://dash.example"])
+        try await on.app.test(.router) { client in
+            try await client.execute(uri: "/api/status", method: .get, headers: [.origin: "https://dash.example"]) { response in
+                #expect(response.headers[.accessControlAllowOrigin] == "https://dash.example")
+            }
+            try await client.execute(uri: "/api/status", method: .get, headers: [.origin: "https://evil.example"]) { response in
+                #expect(response.headers[.accessControlAllowOrigin] == nil)
+            }
+            try await client.execute(uri: "/api/ingest", method: .options,
+                                     headers: [.origin: "https://dash.example", .accessControlRequestMethod: "POST"]) { response in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.accessControlAllowMethods]?.contains("POST") == true)
+            }
+        }
+    }
+
+    @Test func theRateLimitAnswers429ButNeverToProbes() async throws {
+        let f = try Self.fixture(rateLimit: 5)
+        try await f.app.test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<8 {
+                try await client.execute(uri: "/api/status", method: .get) { response in statuses.append(response.status) }
+            }
+            // A burst of 5, refilled at 5/s: on a slow machine one more token may arrive during the loop.
+            #expect((5...6).contains(statuses.filter { $0 == .ok }.count))
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 2)
+            try await client.execute(uri: "/health/live", method: .get) { response in
+                #expect(response.status == .ok)
             }
         }
     }
