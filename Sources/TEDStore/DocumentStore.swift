@@ -29,6 +29,8 @@ public struct CollectionName: RawRepresentable, Hashable, Sendable, CustomString
 public indirect enum DocumentFilter: Sendable, Equatable {
     case all
     case ids([String])
+    /// `_id` sorts after this string (binary order in both stores): pages through a collection by `_id`.
+    case idAfter(String)
     /// A top-level or dotted field equals a value.
     case equals(String, DocumentValue)
     /// A date field in [from, to) (either bound optional).

@@ -57,9 +57,8 @@ import TEDStore
         return routes
     }
 
-    /// The routes of `TEDApplication.router` (with a metrics registry, so `/metrics` is there) and those of
-    /// `ReportRoutes` with a jobs status (so `/api/persistence/jobs` is there), whether or not the application
-    /// registers them yet.
+    /// The routes of `TEDApplication.router` with every optional part on: a metrics registry (`/metrics`) and a
+    /// jobs status (`/api/persistence/jobs`).
     static func registeredRoutes() throws -> Set<Route> {
         var settings = Settings()
         settings.adminToken = "admin"
@@ -69,11 +68,9 @@ import TEDStore
         let flag = PersistenceFlag(enabled: false, source: .default, backendName: "SQLite", logger: Logger(label: "test"))
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: Ingestor(settings: settings, flag: flag),
                                          store: store, statistics: FlushStatistics())
-        let application = TEDApplication.router(runtime: runtime, registry: PrometheusCollectorRegistry(), version: "test")
-        let reports = Router(context: BasicRequestContext.self)
-        ReportRoutes(runtime: runtime, jobs: JobsStatus(instanceID: "test")).register(on: reports)
-        let all = application.routes + reports.routes
-        return Set(all.map { Route(method: $0.method.rawValue.lowercased(), path: $0.path.description) })
+        let router = TEDApplication.router(runtime: runtime, registry: PrometheusCollectorRegistry(), version: "test",
+                                           jobs: JobsStatus(instanceID: "test"))
+        return Set(router.routes.map { Route(method: $0.method.rawValue.lowercased(), path: $0.path.description) })
     }
 
     static func spec() throws -> String {

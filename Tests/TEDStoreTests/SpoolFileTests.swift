@@ -258,7 +258,7 @@ import Testing
         let records = Self.ticks("a", 0..<1500) + [Self.game("g")] + Self.ticks("b", 0..<500)
         let path = try await Self.makeFile(records)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        var random = SplitMix64(seed: 42)
+        var random = DamageRandom(seed: 42)
         let start = bytes.count / 2
         for offset in start..<min(bytes.count, start + 3 * 4096) { bytes[offset] = UInt8.random(in: 0...255, using: &random) }
         try bytes.write(to: URL(fileURLWithPath: path))
@@ -289,7 +289,7 @@ import Testing
         let records = Self.ticks("a", 0..<250) + [Self.game("g1"), Self.prediction("a", 3)] + Self.ticks("b", 0..<50)
         let pristine = try await Self.makeFile(records)
         let original = try Data(contentsOf: URL(fileURLWithPath: pristine))
-        var random = SplitMix64(seed: 7)
+        var random = DamageRandom(seed: 7)
         for round in 0..<16 {
             let path = Self.path(in: try TestEnvironment.temporaryDirectory())
             try FileManager.default.createDirectory(
@@ -356,7 +356,7 @@ import Testing
 }
 
 /// A seeded generator, so damage is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
+private struct DamageRandom: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
 

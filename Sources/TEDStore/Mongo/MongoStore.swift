@@ -435,6 +435,8 @@ extension DocumentFilter {
             return Document()
         case .ids(let ids):
             return ["_id": .document(["$in": .array(ids.map(DocumentValue.string))])]
+        case .idAfter(let id):
+            return ["_id": .document(["$gt": .string(id)])]
         case .equals(let field, let value):
             return [field: value]
         case .dateRange(let field, let from, let to):

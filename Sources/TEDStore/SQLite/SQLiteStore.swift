@@ -170,7 +170,8 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 
     public func acquireLease(_ name: String, owner: String, now: Date, expiresAt: Date) async throws(StoreError) -> Bool {
         let table = try SQLiteTable(.locks)
-        let lease: Document = ["_id": .string(name), "owner": .string(owner), "expires_at": .date(expiresAt), "acquired_at": .date(now)]
+        // Fields in the order MongoDB's `$set` upsert leaves them (lexicographic), so both stores read the same.
+        let lease: Document = ["_id": .string(name), "acquired_at": .date(now), "expires_at": .date(expiresAt), "owner": .string(owner)]
         let bindings: [SQLiteValue] = [
             .text(name), .text(String(decoding: try DocumentJSON.encode(lease), as: UTF8.self)),
             .int(try DocumentJSON.milliseconds(now)), .text(owner),
@@ -374,6 +375,10 @@ struct SQLiteField {
 }
 
 /// A `DocumentFilter` as a WHERE clause; values are only ever bound, in the order of the `?`s.
+///
+/// Two MongoDB behaviours are left out on purpose, as the service never relies on them: a scalar does not match
+/// an element of an array field (that OR would stop every `equals` from using its index), and a sort over a field
+/// of mixed types orders SQLite's way (missing < numbers and dates < text), not BSON's.
 struct SQLiteFilter {
     private(set) var sql = ""
     var bindings: [SQLiteValue] = []
@@ -391,6 +396,9 @@ struct SQLiteFilter {
             let list = try DocumentJSON.encodeValue(.array(ids.map(DocumentValue.string)))
             bindings.append(.text(String(decoding: list, as: UTF8.self)))
             return "_id IN (SELECT value FROM json_each(?))"
+        case .idAfter(let id):
+            bindings.append(.text(id))
+            return "_id > ?"
         case .equals(let field, let value):
             return try equals(field, value)
         case .dateRange(let field, let from, let to):

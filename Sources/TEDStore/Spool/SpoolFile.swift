@@ -126,11 +126,13 @@ public final class SpoolFile: Sendable {
                 throw Self.fullError(path, count, before.usedBytes, maxBytes)
             }
             // Then the exact check, after the rows are in but before the commit: a refusal rolls all of them back.
-            let after = try database.transaction { () throws(StoreError) -> SpoolPageStats in
-                try SpoolSchema.insert(rowsToWrite, database)
-                let after = try SpoolSchema.pageStats(database)
-                guard after.usedBytes <= maxBytes else { throw Self.fullError(path, count, before.usedBytes, maxBytes) }
-                return after
+            let after = try self.withIndexRepair(database) { () throws(StoreError) -> SpoolPageStats in
+                try database.transaction { () throws(StoreError) -> SpoolPageStats in
+                    try SpoolSchema.insert(rowsToWrite, database)
+                    let after = try SpoolSchema.pageStats(database)
+                    guard after.usedBytes <= maxBytes else { throw Self.fullError(path, count, before.usedBytes, maxBytes) }
+                    return after
+                }
             }
             self.state.withLock { state in
                 for (collection, added) in addedCounts { state.counts[collection, default: 0] += added }
@@ -147,95 +149,145 @@ public final class SpoolFile: Sendable {
     public func peekOldest(limit: Int) async throws(StoreError) -> SpoolBatch {
         guard limit > 0 else { return .empty }
         return try await connection.run { database throws(StoreError) in
-            while true {
-                let poisoned = self.state.withLock { $0.poisoned }
-                var oldestSeq: Int64 = 0
-                var found = false
-                while !found {
-                    guard let seq = try database.rows(
-                        "SELECT seq FROM spool WHERE seq > ?1 ORDER BY seq LIMIT 1", [.int(oldestSeq)], { $0.int64(0) }
-                    ).first else { return .empty }
-                    oldestSeq = seq
-                    found = !poisoned.contains(seq)
-                }
-                let oldest: SpoolRawRow
-                switch Self.readRow(oldestSeq, database) {
-                case .failure(let error):
-                    try self.quarantine([(Self.unreadableRow(oldestSeq, nil), "unreadable: \(error.message)")], database)
-                    continue
-                case .success(nil):
-                    // Listed by the table scan yet not found by its key: skip it rather than loop on it.
-                    try self.quarantine([(Self.unreadableRow(oldestSeq, nil), "not found by its seq")], database)
-                    continue
-                case .success(let row?):
-                    oldest = row
-                }
-                guard let collection = oldest.collection else {
-                    try self.quarantine([(oldest, "NULL collection")], database)
-                    continue
-                }
-                var entries: [SpoolEntry] = []
-                var bad: [(row: SpoolRawRow, reason: String)] = []
-                var sawOldest = false
-                var cursor = oldestSeq - 1
-                while entries.count < limit {
-                    let wanted = limit - entries.count
-                    let seqs = try database.rows(
-                        "SELECT seq FROM spool WHERE collection = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-                        [.text(collection), .int(cursor), .int(Int64(wanted))], { $0.int64(0) })
-                    for seq in seqs where !poisoned.contains(seq) {
-                        if seq == oldestSeq { sawOldest = true }
-                        switch seq == oldestSeq ? .success(oldest) : Self.readRow(seq, database) {
-                        case .failure(let error):
-                            bad.append((Self.unreadableRow(seq, collection), "unreadable: \(error.message)"))
-                        case .success(nil):
-                            break
-                        case .success(let row?):
-                            switch row.validate() {
-                            case .success(let record): entries.append(SpoolEntry(seq: row.seq, record: record))
-                            case .failure(let problem): bad.append((row, problem.reason))
-                            }
+            try self.withIndexRepair(database) { () throws(StoreError) -> SpoolBatch in try self.peek(limit, database) }
+        }
+    }
+
+    private func peek(_ limit: Int, _ database: SQLiteDatabase) throws(StoreError) -> SpoolBatch {
+        while true {
+            let poisoned = self.state.withLock { $0.poisoned }
+            var oldestSeq: Int64 = 0
+            var found = false
+            while !found {
+                guard let seq = try database.rows(
+                    "SELECT seq FROM spool WHERE seq > ?1 ORDER BY seq LIMIT 1", [.int(oldestSeq)], { $0.int64(0) }
+                ).first else { return .empty }
+                oldestSeq = seq
+                found = !poisoned.contains(seq)
+            }
+            let oldest: SpoolRawRow
+            switch Self.readRow(oldestSeq, database) {
+            case .failure(let error):
+                try self.quarantine([(Self.unreadableRow(oldestSeq, nil), "unreadable: \(error.message)")], database)
+                continue
+            case .success(nil):
+                // Listed by the table scan yet not found by its key: skip it rather than loop on it.
+                try self.quarantine([(Self.unreadableRow(oldestSeq, nil), "not found by its seq")], database)
+                continue
+            case .success(let row?):
+                oldest = row
+            }
+            guard let collection = oldest.collection else {
+                try self.quarantine([(oldest, "NULL collection")], database)
+                continue
+            }
+            var entries: [SpoolEntry] = []
+            var bad: [(row: SpoolRawRow, reason: String)] = []
+            var sawOldest = false
+            var cursor = oldestSeq - 1
+            while entries.count < limit {
+                let wanted = limit - entries.count
+                let seqs = try database.rows(
+                    "SELECT seq FROM spool WHERE collection = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                    [.text(collection), .int(cursor), .int(Int64(wanted))], { $0.int64(0) })
+                for seq in seqs where !poisoned.contains(seq) {
+                    if seq == oldestSeq { sawOldest = true }
+                    switch seq == oldestSeq ? .success(oldest) : Self.readRow(seq, database) {
+                    case .failure(let error):
+                        bad.append((Self.unreadableRow(seq, collection), "unreadable: \(error.message)"))
+                    case .success(nil):
+                        break
+                    case .success(let row?):
+                        switch row.validate() {
+                        case .success(let record): entries.append(SpoolEntry(seq: row.seq, record: record))
+                        case .failure(let problem): bad.append((row, problem.reason))
                         }
                     }
-                    guard let last = seqs.last, seqs.count == wanted else { break }
-                    cursor = last
                 }
-                if !sawOldest {
-                    // Its collection does not read back as stored (not UTF-8): the index lookup can never find it.
-                    bad.append((oldest, "unreadable collection"))
-                }
-                if !bad.isEmpty { try self.quarantine(bad, database) }
-                if !entries.isEmpty { return Self.batch(CollectionName(collection), entries) }
-                // Every row read was bad and is gone now: look again from the new oldest row.
+                guard let last = seqs.last, seqs.count == wanted else { break }
+                cursor = last
             }
+            if !sawOldest {
+                // Its collection does not read back as stored (not UTF-8): the index lookup can never find it.
+                bad.append((oldest, "unreadable collection"))
+            }
+            if !bad.isEmpty { try self.quarantine(bad, database) }
+            if !entries.isEmpty { return Self.batch(CollectionName(collection), entries) }
+            // Every row read was bad and is gone now: look again from the new oldest row.
         }
     }
 
     /// Deletes the rows of `batch` once the store confirmed the write; returns how many were still there.
+    ///
+    /// A row SQLite cannot delete even after its indexes are rebuilt is skipped by `peekOldest` until the spool is
+    /// reopened (its record is stored, so at worst it is replayed once more, an idempotent write).
     @discardableResult
     public func remove(_ batch: SpoolBatch) async throws(StoreError) -> Int {
         guard let collection = batch.collection, !batch.seqs.isEmpty else { return 0 }
         let seqs = batch.seqs
         return try await connection.run { database throws(StoreError) in
-            let (removed, pages) = try database.transaction { () throws(StoreError) -> (Int, SpoolPageStats) in
-                let removed = try database.withStatement("DELETE FROM spool WHERE seq = ?1") { statement throws(StoreError) in
-                    var removed = 0
-                    for seq in seqs {
-                        try statement.bind(.int(seq), at: 1)
-                        while try statement.step() {}
-                        removed += database.changes
-                        statement.reset()
-                    }
-                    return removed
+            var removed = 0
+            var poisoned: [Int64] = []
+            do throws(StoreError) {
+                removed = try self.withIndexRepair(database) { () throws(StoreError) -> Int in
+                    try Self.delete(seqs, of: collection, database)
                 }
-                if removed > 0 { try SpoolSchema.adjustMeta(collection.rawValue, by: -Int64(removed), database) }
-                return (removed, try SpoolSchema.pageStats(database))
+            } catch where Self.isCorruption(error) {
+                // Row by row, so one damaged row does not keep the others.
+                for seq in seqs {
+                    do throws(StoreError) {
+                        removed += try Self.delete([seq], of: collection, database)
+                    } catch {
+                        poisoned.append(seq)
+                        self.logger.error("cannot delete a replayed spool row: skipping it until the spool is reopened", metadata: [
+                            "path": "\(self.path)", "seq": "\(seq)", "error": "\(error.message)",
+                        ])
+                    }
+                }
             }
+            let pages = try SpoolSchema.pageStats(database)
+            let removedRows = removed
             self.state.withLock { state in
-                state.counts[collection, default: 0] = max(0, state.counts[collection, default: 0] - removed)
+                state.counts[collection, default: 0] = max(0, state.counts[collection, default: 0] - removedRows)
+                state.poisoned.formUnion(poisoned)
                 state.pages = pages
             }
             return removed
+        }
+    }
+
+    /// Deletes `seqs` (only rows of `collection`) in one transaction; returns how many were there.
+    private static func delete(_ seqs: [Int64], of collection: CollectionName, _ database: SQLiteDatabase) throws(StoreError) -> Int {
+        try database.transaction { () throws(StoreError) -> Int in
+            let removed = try database.withStatement("DELETE FROM spool WHERE seq = ?1 AND collection = ?2") {
+                statement throws(StoreError) in
+                var removed = 0
+                for seq in seqs {
+                    try statement.bind(.int(seq), at: 1)
+                    try statement.bind(.text(collection.rawValue), at: 2)
+                    while try statement.step() {}
+                    removed += database.changes
+                    statement.reset()
+                }
+                return removed
+            }
+            if removed > 0 { try SpoolSchema.adjustMeta(collection.rawValue, by: -Int64(removed), database) }
+            return removed
+        }
+    }
+
+    /// Runs `body`; when SQLite reports damage, rebuilds the indexes and runs it once more. An index that disagrees
+    /// with its table is the damage `quick_check` does not see at open (it surfaces as SQLITE_CORRUPT_INDEX on a
+    /// delete); REINDEX rebuilds every index from the table.
+    private func withIndexRepair<R>(_ database: SQLiteDatabase, _ body: () throws(StoreError) -> R) throws(StoreError) -> R {
+        do {
+            return try body()
+        } catch where Self.isCorruption(error) {
+            logger.error("the spool reports damage: rebuilding its indexes", metadata: [
+                "path": "\(path)", "error": "\(error.message)",
+            ])
+            try database.execute("REINDEX")
+            return try body()
         }
     }
 

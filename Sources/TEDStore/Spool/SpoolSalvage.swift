@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Logging
 
@@ -14,6 +15,10 @@ struct SpoolSalvageOutcome: Sendable {
 /// Copies what SQLite can still read from a damaged spool into a fresh one, in `seq` order, skipping what it
 /// cannot read.
 ///
+/// The damaged file is opened with its own handle (not `SQLiteConnection`, which switches to WAL at once) and
+/// `writable_schema=ON`, without which SQLite refuses a file shorter than its header says (a truncated file).
+/// The whole salvage runs inside one `run` of the fresh spool's connection, so on its thread.
+///
 /// The table is read in chunks by `seq`. When a read fails (a damaged page), the next readable row is searched:
 /// exponentially growing jumps past the failure, then a binary search back to the first `seq` whose lookup works.
 /// A lookup descends the table's b-tree straight to its key, so it skips the damaged leaf pages (a damaged root
@@ -22,27 +27,59 @@ enum SpoolSalvage {
     static let chunkSize = 1000
 
     static func run(from damagedPath: String, into destination: SQLiteConnection, logger: Logger) async -> SpoolSalvageOutcome {
-        let source: SQLiteConnection
         do {
-            source = try SQLiteConnection(path: damagedPath)
+            return try await destination.run { database throws(StoreError) in
+                salvage(from: damagedPath, into: database, logger: logger)
+            }
         } catch {
-            logger.error("nothing can be read from the damaged spool file", metadata: [
-                "path": "\(damagedPath)", "error": "\(error.message)",
-            ])
+            logger.error("cannot salvage the damaged spool file", metadata: ["path": "\(damagedPath)", "error": "\(error.message)"])
             return SpoolSalvageOutcome(recovered: 0, unreadable: 0, exact: false)
         }
-        let expected: Int? = try? await source.run { database throws(StoreError) in
-            try database.rows("SELECT coalesce(sum(rows), 0) FROM spool_meta") { Int($0.int64(0)) }.first ?? 0
+    }
+
+    private static func salvage(from damagedPath: String, into destination: SQLiteDatabase, logger: Logger) -> SpoolSalvageOutcome {
+        guard let source = SalvageSource(path: damagedPath) else {
+            logger.error("cannot open the damaged spool file to salvage it", metadata: ["path": "\(damagedPath)"])
+            return SpoolSalvageOutcome(recovered: 0, unreadable: 0, exact: false)
         }
+        let expected = source.expectedRows()
         var recovered = 0
         var bad = 0
         var failedRegions = 0
         var cursor: Int64 = 0
+        var lastSeq: Int64 = .min
         scan: while true {
-            let read = await readChunk(source, after: cursor)
+            let read = source.rows(after: cursor, limit: chunkSize)
+            var rows = read.rows
+            let more: Bool
+            if let failure = read.failure {
+                failedRegions += 1
+                let after = rows.last?.seq ?? cursor
+                if let next = nextReadable(source, after: after) {
+                    logger.warning("skipped unreadable spool rows", metadata: [
+                        "path": "\(damagedPath)", "after_seq": "\(after)", "next_readable_seq": "\(next.seq)",
+                        "error": "\(failure)",
+                    ])
+                    rows.append(next)
+                    more = true
+                } else {
+                    logger.warning("the damaged spool has no readable row after this point", metadata: [
+                        "path": "\(damagedPath)", "after_seq": "\(after)", "error": "\(failure)",
+                    ])
+                    more = false
+                }
+            } else {
+                more = rows.count == chunkSize
+            }
             var good: [SpoolEncodedRow] = []
             var quarantined: [(row: SpoolRawRow, reason: String)] = []
-            for row in read.rows {
+            for row in rows {
+                // Seqs are kept, so they must keep rising (a damaged page can list a row out of order).
+                guard row.seq > lastSeq else {
+                    quarantined.append((row, "out of order (seq \(row.seq) after \(lastSeq))"))
+                    continue
+                }
+                lastSeq = row.seq
                 switch row.validate() {
                 case .success:
                     if let encoded = row.encoded { good.append(encoded) }
@@ -50,44 +87,24 @@ enum SpoolSalvage {
                     quarantined.append((row, problem.reason))
                 }
             }
-            if !good.isEmpty || !quarantined.isEmpty {
-                let rows = good
-                let quarantine = quarantined
-                do {
-                    try await destination.run { database throws(StoreError) in
-                        try database.transaction { () throws(StoreError) in
-                            try SpoolSchema.insert(rows, database)
-                            for (row, reason) in quarantine { try SpoolSchema.quarantine(row, reason: reason, database) }
-                        }
-                    }
-                } catch {
-                    logger.error("cannot write salvaged rows into the fresh spool: stopping the salvage", metadata: [
-                        "error": "\(error.message)",
-                    ])
-                    break scan
+            do throws(StoreError) {
+                try destination.transaction { () throws(StoreError) in
+                    try SpoolSchema.insert(good, destination)
+                    for (row, reason) in quarantined { try SpoolSchema.quarantine(row, reason: reason, destination) }
                 }
-                recovered += good.count
-                bad += quarantined.count
-            }
-            if let last = read.rows.last { cursor = last.seq }
-            guard let failure = read.failure else {
-                if read.rows.count < chunkSize { break }
-                continue
-            }
-            failedRegions += 1
-            guard let next = await nextReadable(source, after: cursor) else {
-                logger.warning("the damaged spool has no readable row after this point", metadata: [
-                    "after_seq": "\(cursor)", "error": "\(failure.message)",
+            } catch {
+                logger.error("cannot write salvaged rows into the fresh spool: stopping the salvage", metadata: [
+                    "error": "\(error.message)",
                 ])
-                break
+                break scan
             }
-            logger.warning("skipped unreadable spool rows", metadata: [
-                "from_seq": "\(cursor + 1)", "to_seq": "\(next - 1)", "error": "\(failure.message)",
-            ])
-            // Always move forward, even if the lookup reads a row the scan could not.
-            cursor = max(next - 1, cursor + 1)
+            recovered += good.count
+            bad += quarantined.count
+            guard more, let furthest = rows.map(\.seq).max() else { break }
+            // Always forward, even past a damaged page that lists a row out of order.
+            cursor = max(furthest, cursor + 1)
         }
-        await source.close()
+        source.close()
         let lowerBound = bad + failedRegions
         if let expected, expected - recovered >= lowerBound {
             return SpoolSalvageOutcome(recovered: recovered, unreadable: expected - recovered, exact: true)
@@ -95,51 +112,8 @@ enum SpoolSalvage {
         return SpoolSalvageOutcome(recovered: recovered, unreadable: lowerBound, exact: false)
     }
 
-    /// Up to `chunkSize` rows after `cursor`, and the error that stopped the read early, if any.
-    private static func readChunk(_ source: SQLiteConnection, after cursor: Int64) async -> (rows: [SpoolRawRow], failure: StoreError?) {
-        do throws(StoreError) {
-            return try await source.run { database throws(StoreError) in
-                try database.withStatement(
-                    "SELECT \(SpoolSchema.selectColumns) FROM spool WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                    [.int(cursor), .int(Int64(chunkSize))]
-                ) { statement throws(StoreError) in
-                    var rows: [SpoolRawRow] = []
-                    do throws(StoreError) {
-                        while try statement.step() { rows.append(SpoolRawRow(statement)) }
-                        return (rows, nil)
-                    } catch {
-                        return (rows, error)
-                    }
-                }
-            }
-        } catch {
-            return ([], error)
-        }
-    }
-
-    private enum Probe {
-        case row(Int64)
-        case none
-        case failed
-    }
-
-    /// The whole first row at or after `seq`, read as the scan reads it.
-    private static func probe(_ source: SQLiteConnection, _ seq: Int64) async -> Probe {
-        do {
-            let found = try await source.run { database throws(StoreError) in
-                try database.rows(
-                    "SELECT \(SpoolSchema.selectColumns) FROM spool WHERE seq >= ?1 ORDER BY seq LIMIT 1", [.int(seq)],
-                    SpoolRawRow.init
-                ).first?.seq
-            }
-            return found.map(Probe.row) ?? .none
-        } catch {
-            return .failed
-        }
-    }
-
-    /// The first readable row's `seq` after the damage that stopped a read after `cursor`; `nil` when none is found.
-    private static func nextReadable(_ source: SQLiteConnection, after cursor: Int64) async -> Int64? {
+    /// The first row after `cursor` whose whole-row lookup works; `nil` when none is found.
+    private static func nextReadable(_ source: SalvageSource, after cursor: Int64) -> SpoolRawRow? {
         // Jump ahead until a lookup works: `low` fails, `high` works.
         var low = cursor
         var step: Int64 = 1
@@ -147,7 +121,7 @@ enum SpoolSalvage {
         while true {
             let (candidate, overflow) = low.addingReportingOverflow(step)
             if overflow { return nil }
-            if case .failed = await probe(source, candidate) {
+            if source.first(atOrAfter: candidate) == nil {
                 low = candidate
                 let (doubled, stepOverflow) = step.multipliedReportingOverflow(by: 2)
                 if stepOverflow { return nil }
@@ -160,9 +134,95 @@ enum SpoolSalvage {
         // Back to the first working lookup.
         while high - low > 1 {
             let middle = low + (high - low) / 2
-            if case .failed = await probe(source, middle) { low = middle } else { high = middle }
+            if source.first(atOrAfter: middle) == nil { low = middle } else { high = middle }
         }
-        if case .row(let seq) = await probe(source, high) { return seq }
-        return nil
+        return source.first(atOrAfter: high) ?? nil
+    }
+}
+
+/// A damaged spool file opened for reading with its own `sqlite3*`; used on one thread only.
+private final class SalvageSource {
+    private var handle: OpaquePointer?
+
+    struct Read {
+        var rows: [SpoolRawRow]
+        /// SQLite's message when the read stopped early.
+        var failure: String?
+    }
+
+    init?(path: String) {
+        var opened: OpaquePointer?
+        // No CREATE: the file was just moved here. Read-write so SQLite can replay the WAL that moved with it.
+        let code = sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil)
+        guard code == SQLITE_OK, let opened else {
+            sqlite3_close_v2(opened)
+            return nil
+        }
+        handle = opened
+        // Accept a file shorter than its header says (otherwise SQLITE_CORRUPT before any row is read).
+        sqlite3_exec(opened, "PRAGMA writable_schema=ON", nil, nil, nil)
+    }
+
+    deinit { close() }
+
+    func close() {
+        sqlite3_close_v2(handle)
+        handle = nil
+    }
+
+    /// The damaged file's own count of its rows, if that page is still readable.
+    func expectedRows() -> Int? {
+        let read = query("SELECT coalesce(sum(rows), 0) FROM spool_meta", []) { Int(sqlite3_column_int64($0, 0)) }
+        guard read.failure == nil, let count = read.rows.first else { return nil }
+        return count
+    }
+
+    /// Up to `limit` rows after `cursor`, and why the read stopped early, if it did.
+    func rows(after cursor: Int64, limit: Int) -> Read {
+        let read = query(
+            "SELECT \(SpoolSchema.selectColumns) FROM spool WHERE seq > ?1 ORDER BY seq LIMIT ?2", [cursor, Int64(limit)],
+            Self.row)
+        return Read(rows: read.rows, failure: read.failure)
+    }
+
+    /// The first row at or after `seq`: `.some(nil)` when there is none, `nil` when the lookup fails.
+    func first(atOrAfter seq: Int64) -> SpoolRawRow?? {
+        let read = query("SELECT \(SpoolSchema.selectColumns) FROM spool WHERE seq >= ?1 ORDER BY seq LIMIT 1", [seq], Self.row)
+        if read.failure != nil { return nil }
+        return .some(read.rows.first)
+    }
+
+    private static func row(_ statement: OpaquePointer) -> SpoolRawRow {
+        func text(_ column: Int32) -> String? {
+            guard let pointer = sqlite3_column_text(statement, column) else { return nil }
+            return String(decoding: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self)
+        }
+        var doc: [UInt8]?
+        if let pointer = sqlite3_column_text(statement, 3) {
+            doc = Array(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, 3))))
+        }
+        return SpoolRawRow(
+            seq: sqlite3_column_int64(statement, 0), collection: text(1), recordID: text(2), doc: doc,
+            checksum: sqlite3_column_int64(statement, 4))
+    }
+
+    private func query<R>(_ sql: String, _ bindings: [Int64], _ row: (OpaquePointer) -> R) -> (rows: [R], failure: String?) {
+        guard let handle else { return ([], "closed") }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            let message = String(cString: sqlite3_errmsg(handle))
+            sqlite3_finalize(statement)
+            return ([], message)
+        }
+        defer { sqlite3_finalize(statement) }
+        for (offset, value) in bindings.enumerated() { sqlite3_bind_int64(statement, Int32(offset + 1), value) }
+        var rows: [R] = []
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: rows.append(row(statement))
+            case SQLITE_DONE: return (rows, nil)
+            default: return (rows, String(cString: sqlite3_errmsg(handle)))
+            }
+        }
     }
 }

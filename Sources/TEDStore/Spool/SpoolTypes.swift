@@ -100,12 +100,16 @@ enum SpoolChecksum {
 
 /// A row ready to insert: the document already encoded and checksummed.
 struct SpoolEncodedRow: Sendable {
+    /// Kept when a salvage copies a row, so a row keeps its `seq` (and its place) in the fresh spool; `nil` for a new
+    /// row, which gets the next one.
+    var seq: Int64?
     let collection: String
     let recordID: String
     let doc: [UInt8]
     let checksum: Int64
 
-    init(collection: String, recordID: String, doc: [UInt8], checksum: Int64) {
+    init(seq: Int64?, collection: String, recordID: String, doc: [UInt8], checksum: Int64) {
+        self.seq = seq
         self.collection = collection
         self.recordID = recordID
         self.doc = doc
@@ -113,6 +117,7 @@ struct SpoolEncodedRow: Sendable {
     }
 
     init(_ record: StoreRecord) throws(StoreError) {
+        seq = nil
         collection = record.collection.rawValue
         recordID = record.id
         doc = try DocumentJSON.encode(record.document)
@@ -168,7 +173,7 @@ struct SpoolRawRow: Sendable {
 
     var encoded: SpoolEncodedRow? {
         guard let collection, let recordID, let doc else { return nil }
-        return SpoolEncodedRow(collection: collection, recordID: recordID, doc: doc, checksum: checksum)
+        return SpoolEncodedRow(seq: seq, collection: collection, recordID: recordID, doc: doc, checksum: checksum)
     }
 }
 
@@ -213,9 +218,12 @@ enum SpoolSchema {
 
     /// Inserts `rows` in order (inside the caller's transaction) and adds them to `spool_meta`.
     static func insert(_ rows: [SpoolEncodedRow], _ database: SQLiteDatabase) throws(StoreError) {
-        try database.withStatement("INSERT INTO spool (collection, record_id, doc, checksum) VALUES (?1, ?2, ?3, ?4)") {
-            statement throws(StoreError) in
+        try database.withStatement(
+            "INSERT INTO spool (collection, record_id, doc, checksum, seq) VALUES (?1, ?2, ?3, ?4, ?5)"
+        ) { statement throws(StoreError) in
             for row in rows {
+                // NULL: SQLite assigns the next seq (AUTOINCREMENT: never one used before).
+                try statement.bind(row.seq.map(SQLiteValue.int) ?? .null, at: 5)
                 try statement.bind(.text(row.collection), at: 1)
                 try statement.bind(.text(row.recordID), at: 2)
                 try row.doc.withUnsafeBufferPointer { bytes throws(StoreError) in try statement.bind(utf8: bytes, at: 3) }

@@ -1,0 +1,1211 @@
+"""Fault-injection cases for `ted serve` (run through scripts/faults, with the SecantusDB venv's python).
+
+Every case starts its own SecantusDB (with a storage directory, so a restart keeps the data) and its own
+`ted serve` (own temp dir, own .env, free loopback ports), drives it with a generated feed in which every record
+is numbered (game ids `f<case>-<phase>-g<n>`, ticks 0..k-1), then checks the accounting rule through
+`/api/persistence/status` and the documents in MongoDB (pymongo) with exact numbers:
+
+  * every record acknowledged by a 202 is stored (its deterministic `_id` is in its collection);
+  * nothing is stored that was not sent (ids outside acknowledged + in-doubt requests), no duplicates;
+  * `accepted + recovered = stored + pending + spooled + dropped + superseded` (`balanced`) per collection.
+
+A request whose answer was lost (connection reset by a kill, timeout) or that was refused with 503 is "in doubt":
+its records may or may not be stored, but never twice and never outside the ids sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import atexit
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from pymongo import MongoClient
+
+TED_BIN = os.environ.get("TED_BIN", "")
+SECANTUS_BIN = os.environ.get("TED_SECANTUS_BIN", "")
+COLLECTIONS = ("games", "tick_samples", "predictions", "side_bets")
+MODEL = "m1"
+
+# ----------------------------------------------------------------------------------------------------------------
+# Processes: everything started here is registered and stopped on exit (by its own pid, nothing else).
+
+_children: list[subprocess.Popen] = []
+_children_lock = threading.Lock()
+
+
+def _spawn(argv, logfile, env=None) -> subprocess.Popen:
+    log = open(logfile, "ab", buffering=0)
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+    log.close()
+    with _children_lock:
+        _children.append(proc)
+    return proc
+
+
+def _stop(proc: subprocess.Popen | None, sig=signal.SIGTERM, timeout=8.0) -> int | None:
+    """Signals one of our children and waits for it (SIGKILL after `timeout`). Returns its exit status."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    with _children_lock:
+        if proc in _children:
+            _children.remove(proc)
+    return proc.returncode
+
+
+def _cleanup_children():
+    with _children_lock:
+        procs = list(_children)
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                proc.kill()
+            except ProcessLookupError:
+                pass
+    for proc in procs:
+        try:
+            proc.wait(timeout=5)
+        except Exception:
+            pass
+
+
+atexit.register(_cleanup_children)
+
+
+def _on_signal(signum, _frame):
+    _cleanup_children()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGHUP, _on_signal)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as error:  # not ready yet
+            last_error = error
+        if time.monotonic() > deadline:
+            raise CaseError(f"timed out after {timeout:.0f} s waiting for {what}" +
+                            (f" (last error: {last_error})" if last_error else ""))
+        time.sleep(interval)
+
+
+class CaseError(Exception):
+    pass
+
+
+def log(message: str):
+    print(f"    {time.strftime('%H:%M:%S')} {message}", flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# SecantusDB
+
+
+class Mongo:
+    def __init__(self, workdir: str, db: str):
+        self.port = free_port()
+        self.storage = os.path.join(workdir, "mongo-data")
+        self.logfile = os.path.join(workdir, "secantus.log")
+        self.db = db
+        self.proc: subprocess.Popen | None = None
+        os.makedirs(self.storage, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/{self.db}"
+
+    def start(self):
+        self.proc = _spawn([SECANTUS_BIN, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path",
+                            self.storage, "--standalone"], self.logfile)
+
+        def ping():
+            if self.proc.poll() is not None:
+                raise CaseError(f"SecantusDB exited during start-up (status {self.proc.returncode}); see {self.logfile}")
+            with self.client(500) as client:
+                client.admin.command("ping")
+                return True
+        try:
+            wait_until(ping, 30, what=f"SecantusDB on port {self.port}")
+        except CaseError as error:
+            if "exited" in str(error):
+                raise
+            raise CaseError(f"{error}; see {self.logfile}")
+
+    def stop(self, sig=signal.SIGTERM):
+        _stop(self.proc, sig, timeout=5)
+        self.proc = None
+
+    def client(self, timeout_ms=5000) -> MongoClient:
+        return MongoClient("127.0.0.1", self.port, directConnection=True, serverSelectionTimeoutMS=timeout_ms,
+                           connectTimeoutMS=timeout_ms, socketTimeoutMS=30000)
+
+    def stored_ids(self) -> dict[str, tuple[set[str], int]]:
+        """Per collection: the set of `_id`s and the number of documents."""
+        result = {}
+        with self.client() as client:
+            database = client[self.db]
+            for collection in COLLECTIONS:
+                ids = [doc["_id"] for doc in database[collection].find({}, {"_id": 1})]
+                count = database[collection].count_documents({})
+                result[collection] = (set(ids), max(count, len(ids)))
+        return result
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# ted serve
+
+
+class Ted:
+    def __init__(self, workdir: str, mongo_url: str | None, **settings):
+        self.workdir = workdir
+        self.port = free_port()
+        self.envfile = os.path.join(workdir, ".env")
+        self.logfile = os.path.join(workdir, "ted.log")
+        self.spool_path = os.path.join(workdir, "spool", "spool.sqlite")
+        self.proc: subprocess.Popen | None = None
+        self.settings = {
+            "PERSISTENCE_ENABLED": "true",
+            "MONGO_URL": mongo_url or "",
+            "PERSISTENCE_INTERVAL_SECONDS": "0.5",
+            "PERSISTENCE_BATCH_SIZE": "100",
+            "PERSISTENCE_MAX_PENDING": "200000",
+            "SHUTDOWN_GRACE_SECONDS": "5",
+            "SPOOL_PATH": self.spool_path,
+            "SQLITE_PATH": os.path.join(workdir, "ted.sqlite"),
+            "HOST": "127.0.0.1",
+            "LOG_LEVEL": "info",
+            "BACKUP_DIR": os.path.join(workdir, "backups"),
+        }
+        self.settings.update({k: str(v) for k, v in settings.items()})
+        self.write_env()
+
+    def write_env(self):
+        """Rewrites the .env the way `sed -i` does: a new file renamed over the old one."""
+        self.settings["PORT"] = str(self.port)
+        text = "".join(f"{key}={value}\n" for key, value in self.settings.items())
+        tmp = self.envfile + ".tmp"
+        with open(tmp, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, self.envfile)
+
+    def set_flag(self, enabled: bool):
+        self.settings["PERSISTENCE_ENABLED"] = "true" if enabled else "false"
+        self.write_env()
+
+    def start(self, new_port=False):
+        if new_port:
+            self.port = free_port()
+        self.write_env()
+        env = {key: value for key, value in os.environ.items() if key not in self.settings}
+        env["ENV_FILE"] = self.envfile
+        with open(self.logfile, "a") as handle:
+            handle.write(f"\n===== start {time.strftime('%H:%M:%S')} port {self.port} =====\n")
+        self.proc = _spawn([TED_BIN, "serve"], self.logfile, env=env)
+
+        def live():
+            if self.proc.poll() is not None:
+                raise CaseError(f"ted exited during start-up (status {self.proc.returncode}); see {self.logfile}")
+            return self.get("/health/live", timeout=2)[0] == 200
+        try:
+            wait_until(live, 60, what=f"ted on port {self.port}")
+        except CaseError as error:
+            raise CaseError(f"{error}\n{tail(self.logfile)}")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30.0) -> int | None:
+        status = _stop(self.proc, sig, timeout=timeout)
+        self.proc = None
+        return status
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def request(self, method, path, body=None, headers=None, timeout=15.0):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, dict(response.getheaders()), data
+        finally:
+            conn.close()
+
+    def get(self, path, timeout=10.0):
+        status, _, data = self.request("GET", path, timeout=timeout)
+        return status, data
+
+    def status(self) -> dict:
+        code, data = self.get("/api/persistence/status")
+        if code != 200:
+            raise CaseError(f"/api/persistence/status answered {code}: {data[:200]!r}")
+        return json.loads(data)
+
+    def live(self) -> bool:
+        try:
+            return self.get("/health/live", timeout=5)[0] == 200
+        except Exception:
+            return False
+
+    def drain(self, timeout=90.0) -> dict:
+        """Waits until nothing is pending or spooled; returns the last status."""
+        def drained():
+            status = self.status()
+            repo = status["repository"]
+            if repo["records_pending"] == 0 and status["spool"].get("records", 0) == 0:
+                return status
+            return None
+        try:
+            return wait_until(drained, timeout, interval=0.5, what="the pending queue and the spool to drain")
+        except CaseError as error:
+            try:
+                status = self.status()
+                raise CaseError(f"{error}; status: pending={status['repository']['records_pending']} "
+                                f"spool={status['spool']} last_error={status['repository'].get('last_error')}")
+            except CaseError:
+                raise
+            except Exception:
+                raise error
+
+
+def tail(path, lines=25) -> str:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()[-20000:].decode("utf-8", "replace").splitlines()
+        data = [line for line in data if "Calculated hourly metrics" not in line]
+        return "\n".join("      | " + line for line in data[-lines:])
+    except OSError:
+        return ""
+
+
+def unbalanced(status: dict) -> list[str]:
+    problems = []
+    for collection, acc in status["repository"]["accounting"].items():
+        left = acc["accepted"] + acc["recovered"]
+        right = acc["stored"] + acc["pending"] + acc["spooled"] + acc["dropped"] + acc["superseded"]
+        if not acc["balanced"] or left != right:
+            problems.append(f"{collection}: accepted {acc['accepted']} + recovered {acc['recovered']} != stored "
+                            f"{acc['stored']} + pending {acc['pending']} + spooled {acc['spooled']} + dropped "
+                            f"{acc['dropped']} + superseded {acc['superseded']} (balanced={acc['balanced']})")
+    return problems
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The feed
+
+
+def game_events(game_id: str, ticks: int) -> tuple[bytes, dict[str, set[str]]]:
+    """One whole game as NDJSON: tick 0, a prediction and a side bet at tick 0, ticks 1..k-1, the last one rugged.
+    Returns the body and the `_id`s it derives, per collection."""
+    events = [{"type": "game_state", "game_id": game_id, "tick": 0, "price": 1.0, "rugged": False},
+              {"type": "prediction", "game_id": game_id, "predicted_at_tick": 0, "predicted_end_tick": ticks + 5,
+               "confidence": 0.5, "model_version": MODEL},
+              {"type": "side_bet", "game_id": game_id, "placed_at_tick": 0, "probability": 0.3,
+               "expected_value": 0.1, "confidence": 0.6, "recommendation": "BET"}]
+    for tick in range(1, ticks):
+        events.append({"type": "game_state", "game_id": game_id, "tick": tick, "price": round(1.0 + tick * 0.01, 4),
+                       "rugged": tick == ticks - 1})
+    body = "".join(json.dumps(event) + "\n" for event in events).encode()
+    ids = {"games": {game_id}, "tick_samples": {f"{game_id}:{t}" for t in range(ticks)},
+           "predictions": {f"{game_id}:0:{MODEL}"}, "side_bets": {f"{game_id}:0"}}
+    return body, ids
+
+
+NDJSON = {"Content-Type": "application/x-ndjson"}
+
+
+@dataclass
+class Ledger:
+    """What the client knows: ids acknowledged (202), ids in doubt (answer lost or 503), per collection."""
+    acked: dict[str, set[str]] = field(default_factory=lambda: {c: set() for c in COLLECTIONS})
+    doubt: dict[str, set[str]] = field(default_factory=lambda: {c: set() for c in COLLECTIONS})
+    requests: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, ids: dict[str, set[str]]):
+        with self.lock:
+            target = self.acked if kind == "acked" else self.doubt
+            for collection, values in ids.items():
+                target[collection] |= values
+
+    def count(self, name: str):
+        with self.lock:
+            self.requests[name] = self.requests.get(name, 0) + 1
+
+    def acked_total(self) -> int:
+        return sum(len(v) for v in self.acked.values())
+
+
+def send_game(ted: Ted, ledger: Ledger, game_id: str, ticks: int, timeout=15.0) -> int | None:
+    """Sends one game; files its ids as acknowledged or in doubt. Returns the HTTP status (None: no answer)."""
+    body, ids = game_events(game_id, ticks)
+    try:
+        status, headers, data = ted.request("POST", "/api/ingest", body, NDJSON, timeout=timeout)
+    except (OSError, http.client.HTTPException):
+        ledger.add("doubt", ids)
+        ledger.count("no_answer")
+        return None
+    if status == 202:
+        answer = json.loads(data)
+        if answer.get("accepted") != ticks + 2:
+            raise CaseError(f"202 with accepted={answer.get('accepted')} for {ticks + 2} events")
+        ledger.add("acked", ids)
+        ledger.count("202")
+    else:
+        ledger.add("doubt", ids)
+        ledger.count(str(status))
+        if status == 503 and "Retry-After" not in headers and "retry-after" not in headers:
+            raise CaseError("503 without Retry-After")
+        if status not in (503,):
+            raise CaseError(f"unexpected {status} for a valid game: {data[:300]!r}")
+    return status
+
+
+class Feeder(threading.Thread):
+    """Sends games one after another (f<case>-<tag>-g<n>) until stopped; `tag()` may change the ids' phase."""
+
+    def __init__(self, ted: Ted, ledger: Ledger, prefix: str, ticks: int, pause: float = 0.0, timeout=15.0):
+        super().__init__(daemon=True)
+        self.ted, self.ledger, self.prefix, self.ticks, self.pause, self.timeout = ted, ledger, prefix, ticks, pause, timeout
+        self.stop_event = threading.Event()
+        self.n = 0
+        self.error: BaseException | None = None
+        self.statuses: list[int | None] = []
+        self.on_game = None  # optional callback(game_id, status, started, finished)
+
+    def run(self):
+        try:
+            while not self.stop_event.is_set():
+                self.n += 1
+                game_id = f"{self.prefix}-g{self.n}"
+                started = time.monotonic()
+                status = send_game(self.ted, self.ledger, game_id, self.ticks, timeout=self.timeout)
+                self.statuses.append(status)
+                if self.on_game:
+                    self.on_game(game_id, status, started, time.monotonic())
+                if status is None or status == 503:
+                    self.stop_event.wait(0.2)
+                elif self.pause:
+                    self.stop_event.wait(self.pause)
+        except BaseException as error:  # reported by the case
+            self.error = error
+
+    def finish(self, timeout=30.0):
+        self.stop_event.set()
+        self.join(timeout)
+        if self.is_alive():
+            raise CaseError("the feeder did not stop")
+        if self.error:
+            raise CaseError(f"feeder: {self.error}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Verification
+
+
+@dataclass
+class Result:
+    name: str
+    acknowledged: int = 0
+    stored: int = 0
+    spooled: int = 0
+    dropped: int = 0
+    duplicates: int = 0
+    ok: bool = False
+    notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def fail(self, message: str):
+        self.failures.append(message)
+
+
+def verify_store(result: Result, mongo: Mongo, ledger: Ledger, forbidden: dict[str, set[str]] | None = None,
+                 allow_missing: int = 0):
+    """Every acknowledged id stored, nothing stored that was not sent, no duplicates."""
+    stored = mongo.stored_ids()
+    result.stored = sum(count for _, count in stored.values())
+    result.acknowledged = ledger.acked_total()
+    duplicates = 0
+    missing_total = 0
+    for collection in COLLECTIONS:
+        ids, count = stored[collection]
+        duplicates += count - len(ids)
+        missing = ledger.acked[collection] - ids
+        unexpected = ids - ledger.acked[collection] - ledger.doubt[collection]
+        missing_total += len(missing)
+        if missing and not allow_missing:
+            result.fail(f"{collection}: {len(missing)} acknowledged records missing, e.g. {sorted(missing)[:5]}")
+        if unexpected:
+            result.fail(f"{collection}: {len(unexpected)} stored records never sent/acknowledged, e.g. {sorted(unexpected)[:5]}")
+        if forbidden:
+            leaked = ids & forbidden.get(collection, set())
+            if leaked:
+                result.fail(f"{collection}: {len(leaked)} records ingested while persistence was off were written, "
+                            f"e.g. {sorted(leaked)[:5]}")
+    if duplicates:
+        result.fail(f"{duplicates} duplicate documents (count_documents > distinct _id)")
+    result.duplicates = duplicates
+    return stored, missing_total
+
+
+def verify_status(result: Result, status: dict, expect_no_drops=True):
+    result.spooled = status["spool"].get("records", 0)
+    result.dropped = status["repository"]["records_dropped"]
+    for problem in unbalanced(status):
+        result.fail("accounting: " + problem)
+    if expect_no_drops and result.dropped:
+        result.fail(f"records_dropped = {result.dropped} ({status['repository'].get('records_dropped_by_reason')})")
+    if status["spool"].get("records", 0):
+        result.fail(f"spool still holds {status['spool']['records']} records")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The cases
+
+
+class Case:
+    number = 0
+    title = ""
+
+    def __init__(self, args):
+        self.args = args
+        self.short = args.short
+        self.workdir = tempfile.mkdtemp(prefix=f"ted-faults-{self.number}-")
+        self.mongo: Mongo | None = None
+        self.teds: list[Ted] = []
+        self.result = Result(f"{self.number} {self.title}")
+
+    def new_mongo(self) -> Mongo:
+        self.mongo = Mongo(self.workdir, f"faults{self.number}")
+        return self.mongo
+
+    def new_ted(self, mongo_url, **settings) -> Ted:
+        ted = Ted(self.workdir, mongo_url, **settings)
+        self.teds.append(ted)
+        return ted
+
+    def execute(self) -> Result:
+        started = time.monotonic()
+        try:
+            self.run()
+        except CaseError as error:
+            self.result.fail(str(error))
+        except Exception as error:
+            self.result.fail(f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
+        finally:
+            for ted in self.teds:
+                if ted.alive():
+                    ted.stop(signal.SIGKILL)
+            if self.mongo:
+                self.mongo.stop()
+            self.result.seconds = time.monotonic() - started
+        self.result.ok = not self.result.failures
+        if self.result.failures:
+            for ted in self.teds:
+                print(f"    ted log ({ted.logfile}):\n{tail(ted.logfile, 15)}")
+        if self.result.ok and not self.args.keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            self.result.notes.append(f"workdir {self.workdir}")
+        return self.result
+
+    def run(self):
+        raise NotImplementedError
+
+
+class KillDuringFlush(Case):
+    number = 1
+    title = "kill -9 during flushes (durable)"
+
+    def run(self):
+        mongo = self.new_mongo()
+        mongo.start()
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="durable", PERSISTENCE_INTERVAL_SECONDS="0.2",
+                           PERSISTENCE_BATCH_SIZE="50")
+        ted.start()
+        ledger = Ledger()
+        kills = 3 if self.short else 10
+        rng = random.Random(self.args.seed + 1)
+        for round_number in range(1, kills + 1):
+            feeder = Feeder(ted, ledger, f"f1-r{round_number}", ticks=30, timeout=10)
+            feeder.start()
+            time.sleep(rng.uniform(0.8, 2.5))
+            # Kill while a flush is running: wait (briefly) until the spool holds records to replay.
+            try:
+                wait_until(lambda: ted.status()["spool"]["records"] > 0, 3, interval=0.05, what="records in the spool")
+            except CaseError:
+                pass
+            ted.stop(signal.SIGKILL)
+            feeder.finish()
+            log(f"kill {round_number}/{kills}: {feeder.n} games sent, acknowledged so far "
+                f"{len(ledger.acked['tick_samples'])} tick samples")
+            ted.start(new_port=True)
+            status = ted.status()
+            if status["spool"]["records"] and not any(a["recovered"] for a in status["repository"]["accounting"].values()):
+                self.result.fail(f"restart {round_number}: spool holds {status['spool']['records']} records but "
+                                 "nothing is counted as recovered")
+        status = ted.drain()
+        stored, _ = verify_store(self.result, mongo, ledger)
+        verify_status(self.result, status)
+        lost = ledger.acked["tick_samples"] - stored["tick_samples"][0]
+        self.result.notes.append(f"{kills} kills, {ledger.requests}, lost tick samples {len(lost)}")
+        ted.stop()
+
+
+class StoreOutage(Case):
+    number = 2
+    title = "MongoDB down > pending capacity (memory)"
+
+    def run(self):
+        mongo = self.new_mongo()
+        mongo.start()
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="memory", PERSISTENCE_MAX_PENDING="500",
+                           PERSISTENCE_INTERVAL_SECONDS="0.5")
+        ted.start()
+        ledger = Ledger()
+        # ~23 records a game, one game every ~40 ms: several hundred records a second.
+        feeder = Feeder(ted, ledger, "f2", ticks=20, pause=self.args.outage_pause)
+        feeder.start()
+        time.sleep(2)
+        before = len(ledger.acked["tick_samples"])
+        mongo.stop(signal.SIGKILL)
+        outage = 8 if self.short else 25
+        log(f"MongoDB killed after {before} tick samples acknowledged; down for {outage} s")
+        time.sleep(outage)
+        status = ted.status()
+        during = sum(len(v) for v in ledger.acked.values())
+        log(f"during the outage: spool {status['spool']['records']} records, pending "
+            f"{status['repository']['records_pending']}, dropped {status['repository']['records_dropped']}, "
+            f"acknowledged {during} records")
+        if status["spool"]["records"] == 0:
+            self.result.fail("nothing went to the spool during the outage")
+        for problem in unbalanced(status):
+            self.result.fail("accounting during the outage: " + problem)
+        mongo.start()
+        log("MongoDB restarted")
+        time.sleep(3)
+        feeder.finish()
+        status = ted.drain()
+        verify_store(self.result, mongo, ledger)
+        verify_status(self.result, status)
+        self.result.notes.append(f"outage {outage} s, {ledger.requests}")
+        ted.stop()
+
+
+class FlagFlips(Case):
+    number = 3
+    title = "flag off/on flips under load"
+
+    def run(self):
+        mongo = self.new_mongo()
+        mongo.start()
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="memory", PERSISTENCE_INTERVAL_SECONDS="0.3")
+        ted.start()
+        ledger = Ledger()
+        # A game counts for a phase only when the phase was stable (same epoch, flag confirmed) from before the
+        # request until after its answer; games sent across a flip are in doubt for the "off" check.
+        phase = {"epoch": 0, "state": "on"}
+        off_ids: dict[str, set[str]] = {c: set() for c in COLLECTIONS}
+        on_ids: dict[str, set[str]] = {c: set() for c in COLLECTIONS}
+        on_games = []
+        phase_lock = threading.Lock()
+
+        class PhaseFeeder(Feeder):
+            def run(inner):
+                try:
+                    while not inner.stop_event.is_set():
+                        inner.n += 1
+                        with phase_lock:
+                            epoch, state = phase["epoch"], phase["state"]
+                        game_id = f"f3-e{epoch}-{state}-g{inner.n}"
+                        body, ids = game_events(game_id, 10)
+                        status = send_game(ted, ledger, game_id, 10)
+                        with phase_lock:
+                            stable = phase["epoch"] == epoch and phase["state"] == state
+                        if status == 202 and stable and state == "off":
+                            for c in COLLECTIONS:
+                                off_ids[c] |= ids[c]
+                        if status == 202 and stable and state == "on":
+                            on_games.append(game_id)
+                            for c in COLLECTIONS:
+                                on_ids[c] |= ids[c]
+                        inner.stop_event.wait(0.02)
+                except BaseException as error:
+                    inner.error = error
+
+        feeder = PhaseFeeder(ted, ledger, "f3", ticks=10)
+        feeder.start()
+        flips = 5 if self.short else 50
+        checks = 0
+        enabled = True
+        for flip in range(1, flips + 1):
+            enabled = not enabled
+            with phase_lock:
+                phase["epoch"] += 1
+                phase["state"] = "transition"
+            ted.set_flag(enabled)
+            wait_until(lambda: ted.status()["enabled"] == enabled, 10, interval=0.1,
+                       what=f"flip {flip}: enabled={enabled}")
+            with phase_lock:
+                phase["epoch"] += 1
+                phase["state"] = "on" if enabled else "off"
+            time.sleep(0.6)
+            status = ted.status()
+            checks += 1
+            for problem in unbalanced(status):
+                self.result.fail(f"flip {flip} (enabled={enabled}): {problem}")
+            if flip % 10 == 0 or self.short:
+                log(f"flip {flip}/{flips}: enabled={enabled}, {feeder.n} games sent, pending "
+                    f"{status['repository']['records_pending']}")
+        if not enabled:
+            with phase_lock:
+                phase["epoch"] += 1
+                phase["state"] = "transition"
+            ted.set_flag(True)
+            wait_until(lambda: ted.status()["enabled"], 10, interval=0.1, what="the flag back on")
+            with phase_lock:
+                phase["epoch"] += 1
+                phase["state"] = "on"
+        time.sleep(1)
+        feeder.finish()
+        if not on_games or not off_ids["games"]:
+            self.result.fail(f"the feed did not cover both phases ({len(on_games)} on, {len(off_ids['games'])} off)")
+        status = ted.drain()
+        # Required: what was acknowledged while the flag was steadily on. Forbidden: what was acknowledged while it
+        # was steadily off. Requests that straddled a flip may go either way (in doubt).
+        expected = Ledger()
+        for c in COLLECTIONS:
+            expected.acked[c] = set(on_ids[c])
+            expected.doubt[c] = ledger.doubt[c] | (ledger.acked[c] - off_ids[c])
+        verify_store(self.result, mongo, expected, forbidden=off_ids)
+        verify_status(self.result, status)
+        self.result.acknowledged = ledger.acked_total()
+        self.result.notes.append(f"{flips} flips, {checks} balanced checks, {len(on_games)} games on, "
+                                 f"{len(off_ids['games'])} games off (none stored)")
+        ted.stop()
+
+
+class SigtermUnderLoad(Case):
+    number = 4
+    title = "SIGTERM under load"
+
+    def run(self):
+        mongo = self.new_mongo()
+        mongo.start()
+        grace = 3
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="memory", PERSISTENCE_INTERVAL_SECONDS="4",
+                           SHUTDOWN_GRACE_SECONDS=str(grace), PERSISTENCE_BATCH_SIZE="20")
+        ted.start()
+        ledger = Ledger()
+        feeders = [Feeder(ted, ledger, f"f4-t{i}", ticks=40, timeout=10) for i in range(3)]
+        for feeder in feeders:
+            feeder.start()
+        time.sleep(3.5)
+        pending = ted.status()["repository"]["records_pending"]
+        started = time.monotonic()
+        ted.proc.send_signal(signal.SIGTERM)
+        try:
+            code = ted.proc.wait(timeout=grace + 15)
+        except subprocess.TimeoutExpired:
+            self.result.fail(f"ted did not exit within {grace + 15} s of SIGTERM (grace {grace} s)")
+            code = ted.stop(signal.SIGKILL)
+        took = time.monotonic() - started
+        ted.proc = None
+        for feeder in feeders:
+            feeder.finish()
+        log(f"SIGTERM with {pending} records pending: exited {code} after {took:.1f} s")
+        if code != 0:
+            self.result.fail(f"exit status {code} after SIGTERM")
+        # The log says how many were left; a restart replays the spool.
+        ted.start(new_port=True)
+        status = ted.status()
+        recovered = sum(a["recovered"] for a in status["repository"]["accounting"].values())
+        status = ted.drain()
+        verify_store(self.result, mongo, ledger)
+        verify_status(self.result, status)
+        self.result.notes.append(f"pending at SIGTERM ~{pending}, exit {code} in {took:.1f} s, "
+                                 f"recovered from spool {recovered}, {ledger.requests}")
+        if not self.short:
+            self.stalled_client_shutdown(ted, ledger, grace)
+        ted.stop()
+
+    def stalled_client_shutdown(self, ted: Ted, ledger: Ledger, grace: int):
+        """SIGTERM while one client has sent headers and half a body: the grace period must still bound the exit,
+        and the records pending must still be flushed or spooled."""
+        for n in range(1, 31):
+            send_game(ted, ledger, f"f4-stall-g{n}", ticks=40)
+        sock = socket.create_connection(("127.0.0.1", ted.port), timeout=5)
+        try:
+            sock.sendall(b"POST /api/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{\"type\":")
+            time.sleep(0.5)
+            started = time.monotonic()
+            ted.proc.send_signal(signal.SIGTERM)
+            limit = grace + 10
+            try:
+                code = ted.proc.wait(timeout=limit)
+                log(f"SIGTERM with a stalled client: exited {code} after {time.monotonic() - started:.1f} s")
+            except subprocess.TimeoutExpired:
+                self.result.fail(f"SIGTERM with one stalled client connection (headers + partial body): ted still "
+                                 f"running {limit} s later (SHUTDOWN_GRACE_SECONDS={grace}); the flush waits for it")
+        finally:
+            sock.close()
+        try:
+            code = ted.proc.wait(timeout=grace + 15)
+            log(f"after the stalled client closed: exited {code} after {time.monotonic() - started:.1f} s")
+        except subprocess.TimeoutExpired:
+            self.result.fail("ted did not exit even after the stalled client closed")
+        ted.stop(signal.SIGKILL)
+        ted.start(new_port=True)
+        status = ted.drain()
+        verify_store(self.result, mongo_of(self), ledger)
+        verify_status(self.result, status)
+
+
+def mongo_of(case) -> Mongo:
+    return case.mongo
+
+
+def leaf_cells(path: str) -> int:
+    """Cells in the table-leaf pages of an SQLite file that are still in it: rows a page-level scan could read."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if len(data) < 100:
+        return 0
+    page_size = int.from_bytes(data[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    cells = 0
+    for number in range(2, len(data) // page_size + 1):
+        offset = (number - 1) * page_size
+        if data[offset] == 13:
+            cells += int.from_bytes(data[offset + 3:offset + 5], "big")
+    return cells
+
+
+class DamagedSpool(Case):
+    number = 5
+    title = "spool truncated + bytes flipped"
+    VARIANTS = (("truncate-flip", 0.7, 40), ("flip-only", 1.0, 40), ("truncate-only", 0.9, 0))
+
+    def run(self):
+        workdir = self.workdir
+        try:
+            for name, keep, flips in self.VARIANTS:
+                self.workdir = os.path.join(workdir, name)
+                os.makedirs(self.workdir)
+                self.variant(name, keep, flips)
+                self.mongo.stop()
+        finally:
+            self.workdir = workdir
+
+    def variant(self, name: str, keep: float, flips: int):
+        mongo = self.new_mongo()  # not started yet: the records must stay in the spool
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="durable", PERSISTENCE_INTERVAL_SECONDS="0.5")
+        ted.start()
+        ledger = Ledger()
+        for n in range(1, 301):
+            send_game(ted, ledger, f"f5-{name}-g{n}", ticks=30)
+        status = ted.status()
+        spooled = status["spool"]["records"]
+        code = ted.stop(signal.SIGTERM)
+        if code != 0:
+            self.result.fail(f"{name}: exit status {code} after SIGTERM")
+        path = ted.spool_path
+        size = os.path.getsize(path)
+        wal = os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0
+        rng = random.Random(self.args.seed + 5)
+        with open(path, "r+b") as handle:
+            handle.truncate(int(size * keep))
+            data = bytearray(handle.read())
+            for _ in range(flips):
+                offset = rng.randrange(4096, len(data))
+                data[offset] ^= 0xFF
+            handle.seek(0)
+            handle.write(data)
+        present = leaf_cells(path)
+        log(f"{name}: {spooled} rows spooled ({size} bytes, WAL {wal} bytes); kept {keep:.0%}, flipped {flips} "
+            f"bytes; {present} rows left in intact-looking leaf pages")
+        ted.start(new_port=True)
+        status = ted.status()
+        spool = status["spool"]
+        recovery = spool.get("recovery") or {}
+        log(f"{name}: restart: degraded={spool.get('degraded')} records={spool['records']} recovered="
+            f"{recovery.get('recovered')} unreadable={recovery.get('unreadable')} reason={recovery.get('reason')!r}")
+        if not spool.get("degraded") or not recovery:
+            if flips or keep < 1:
+                self.result.fail(f"{name}: the spool does not show degraded/recovery after the damage: {spool}")
+            recovery = {"recovered": spool["records"], "unreadable": 0}
+        recovered_total = sum(a["recovered"] for a in status["repository"]["accounting"].values())
+        if recovered_total != spool["records"]:
+            self.result.fail(f"{name}: {recovered_total} counted as recovered, the spool holds {spool['records']}")
+        if recovery["recovered"] + recovery["unreadable"] != spooled:
+            self.result.fail(f"{name}: recovered {recovery['recovered']} + unreadable {recovery['unreadable']} != "
+                             f"{spooled} rows spooled before the damage")
+        if recovery["recovered"] < present // 2:
+            self.result.fail(f"{name}: salvage recovered {recovery['recovered']} of {spooled} rows although {present} "
+                             "rows are still in readable leaf pages of the damaged file")
+        # What the salvaged spool holds, read-only (nothing drains it yet: MongoDB is down).
+        salvaged: dict[str, set[str]] = {c: set() for c in COLLECTIONS}
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+            for collection, record_id in db.execute("SELECT collection, record_id FROM spool"):
+                if collection in salvaged:
+                    salvaged[collection].add(record_id)
+        mongo.start()
+        status = ted.drain()
+        stored, _ = verify_store(self.result, mongo, ledger, allow_missing=1)
+        quarantined = status["spool"].get("quarantined", 0)
+        not_replayed = sum(len(salvaged[c] - stored[c][0]) for c in COLLECTIONS)
+        if not_replayed > quarantined:
+            self.result.fail(f"{name}: {not_replayed} salvaged records not in MongoDB, only {quarantined} quarantined")
+        extra = sum(len(stored[c][0] - salvaged[c]) for c in COLLECTIONS)
+        if extra:
+            self.result.fail(f"{name}: {extra} records in MongoDB that the salvaged spool did not hold")
+        for problem in unbalanced(status):
+            self.result.fail(f"{name}: accounting: {problem}")
+        self.result.acknowledged += ledger.acked_total()
+        self.result.stored += sum(count for _, count in stored.values())
+        self.result.spooled += status["spool"].get("records", 0)
+        lost = sum(len(ledger.acked[c] - stored[c][0]) for c in COLLECTIONS)
+        self.result.notes.append(f"{name}: rows {spooled}, in readable leaf pages {present}, recovered "
+                                 f"{recovery['recovered']}, unreadable {recovery['unreadable']}, quarantined on replay "
+                                 f"{quarantined}, acknowledged records lost {lost}")
+        ted.stop()
+
+
+class SpoolLimit(Case):
+    number = 6
+    title = "spool limit with MongoDB down"
+
+    def run(self):
+        mongo = self.new_mongo()  # down at first
+        rows = []
+        for policy, durability in (("reject", "durable"), ("reject", "memory"), ("drop_oldest", "memory")):
+            sub = f"{policy}/{durability}"
+            ted = self.new_ted(mongo.url, INGEST_DURABILITY=durability, OVERFLOW_POLICY=policy,
+                               SPOOL_MAX_BYTES="200000", PERSISTENCE_MAX_PENDING="500",
+                               PERSISTENCE_INTERVAL_SECONDS="0.5")
+            ted.spool_path = os.path.join(self.workdir, f"spool-{policy}-{durability}", "spool.sqlite")
+            ted.settings["SPOOL_PATH"] = ted.spool_path
+            ted.start()
+            ledger = Ledger()
+            saw_503 = False
+            deadline = time.monotonic() + 60
+            n = 0
+            while time.monotonic() < deadline:
+                n += 1
+                status = send_game(ted, ledger, f"f6-{policy}-{durability}-g{n}", ticks=30)
+                if status == 503:
+                    saw_503 = True
+                    if policy == "reject":
+                        break
+                if policy == "drop_oldest" and ted.status()["repository"]["records_dropped"] > 0 and n > 150:
+                    break
+                time.sleep(0.01)
+            status = ted.status()
+            log(f"{sub}: {n} games sent, {ledger.requests}, spool {status['spool']['records']} rows "
+                f"full={status['spool']['full']}, pending {status['repository']['records_pending']}, dropped "
+                f"{status['repository']['records_dropped']}")
+            for problem in unbalanced(status):
+                self.result.fail(f"{sub}: accounting at the limit: {problem}")
+            if policy == "reject" and not saw_503:
+                self.result.fail(f"{sub}: no 503 within 60 s with the spool limit reached")
+            if policy == "drop_oldest":
+                if saw_503:
+                    self.result.fail(f"{sub}: 503 under drop_oldest")
+                if status["repository"]["records_dropped"] == 0:
+                    self.result.fail(f"{sub}: nothing counted as dropped after {n} games with the spool full")
+            # The store comes back: everything acknowledged and not counted as dropped is stored.
+            mongo.start()
+            status = ted.drain()
+            stored = mongo.stored_ids()
+            dropped = status["repository"]["records_dropped"]
+            missing = sum(len(ledger.acked[c] - stored[c][0]) for c in COLLECTIONS)
+            if policy == "reject" and (missing or dropped):
+                self.result.fail(f"{sub}: OVERFLOW_POLICY=reject yet {dropped} records dropped "
+                                 f"({status['repository'].get('records_dropped_by_reason')}), {missing} acknowledged "
+                                 f"(202) records missing; first 503 after {n} games")
+            if missing > dropped:
+                self.result.fail(f"{sub}: {missing} acknowledged records missing but only {dropped} counted as dropped")
+            for collection in COLLECTIONS:
+                ids, count = stored[collection]
+                if count != len(ids):
+                    self.result.fail(f"{sub}: {count - len(ids)} duplicates in {collection}")
+                unexpected = {i for i in ids if i.startswith(f"f6-{policy}-{durability}-")} \
+                    - ledger.acked[collection] - ledger.doubt[collection]
+                if unexpected:
+                    self.result.fail(f"{sub}: {len(unexpected)} stored records never sent")
+            for problem in unbalanced(status):
+                self.result.fail(f"{sub}: accounting after the drain: {problem}")
+            rows.append(f"{sub}: 503={ledger.requests.get('503', 0)} dropped={dropped} missing={missing}")
+            self.result.acknowledged += ledger.acked_total()
+            self.result.dropped += dropped
+            ted.stop()
+            mongo.stop()
+        stored = mongo.proc  # stopped
+        mongo.start()
+        self.result.stored = sum(count for _, count in mongo.stored_ids().values())
+        self.result.notes.extend(rows)
+
+
+class BadInput(Case):
+    number = 7
+    title = "bad input"
+
+    def raw(self, ted: Ted, payload: bytes, timeout=15.0) -> tuple[int | None, str]:
+        """Sends raw bytes from a thread while reading the answer (a server may answer 413 before the body is
+        all sent, as curl expects). Returns (status, note); status None: closed without an answer or no answer."""
+        sock = socket.create_connection(("127.0.0.1", ted.port), timeout=timeout)
+        send_error: list[str] = []
+
+        def sender():
+            try:
+                sock.sendall(payload)
+            except (BrokenPipeError, ConnectionResetError) as error:
+                send_error.append(f"send interrupted ({type(error).__name__})")
+            except OSError as error:  # timeout, or the socket closed by the reader
+                send_error.append(f"send stopped ({type(error).__name__})")
+        thread = threading.Thread(target=sender, daemon=True)
+        thread.start()
+        data = b""
+        try:
+            while b"\r\n" not in data:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except TimeoutError:
+            return None, "no answer (timeout)"
+        except ConnectionResetError:
+            pass
+        finally:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            thread.join(timeout + 5)
+            sock.close()
+        note = " ".join(send_error)
+        if not data.startswith(b"HTTP/1.1 "):
+            return None, (note + " connection closed without an answer").strip()
+        return int(data.split(b" ")[1]), note
+
+    def post(self, body: bytes, content_type="application/json", extra=b"") -> bytes:
+        return (b"POST /api/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + content_type.encode() +
+                b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n" + extra + b"Connection: close\r\n\r\n" + body)
+
+    def run(self):
+        mongo = self.new_mongo()
+        mongo.start()
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="memory", PERSISTENCE_INTERVAL_SECONDS="0.5")
+        ted.start()
+        ledger = Ledger()
+        for n in range(1, 21):
+            if send_game(ted, ledger, f"f7-good-g{n}", ticks=15) != 202:
+                raise CaseError("a valid game was refused")
+        bad_prefix = "f7-bad"
+        gs = lambda **kw: json.dumps({"type": "game_state", "game_id": f"{bad_prefix}-x", "tick": 1, "price": 1.0, **kw})
+        small = json.dumps({"type": "game_state", "game_id": f"{bad_prefix}-many", "tick": 1, "price": 1}) + ","
+        cases = [
+            ("malformed JSON", self.post(b'{"type":"game_state","game_id":"f7-bad-m","tick":1,'), (400,)),
+            ("malformed NDJSON line 2", self.post((gs(game_id=f"{bad_prefix}-nd") + "\n{oops\n").encode(),
+                                                   "application/x-ndjson"), (400,)),
+            ("tick as string", self.post(gs(tick="5").encode()), (400,)),
+            ("price as string", self.post(gs(price="1.0").encode()), (400,)),
+            ("game_id as number", self.post(b'{"type":"game_state","game_id":7,"tick":1,"price":1}'), (400,)),
+            ("unknown type", self.post(gs(type="bogus").encode()), (400,)),
+            ("missing price", self.post(b'{"type":"game_state","game_id":"f7-bad-mp","tick":1}'), (400,)),
+            ("NaN price", self.post(b'{"type":"game_state","game_id":"f7-bad-nan","tick":1,"price":NaN}'), (400,)),
+            ("Infinity price", self.post(b'{"type":"game_state","game_id":"f7-bad-inf","tick":1,"price":Infinity}'), (400,)),
+            ("1e999 price", self.post(b'{"type":"game_state","game_id":"f7-bad-big","tick":1,"price":1e999}'), (400,)),
+            ("negative tick", self.post(gs(tick=-1).encode()), (400,)),
+            ("fractional tick", self.post(gs(tick=1.5).encode()), (400,)),
+            ("confidence 7", self.post(json.dumps({"type": "prediction", "game_id": f"{bad_prefix}-p",
+                                                   "predicted_at_tick": 1, "predicted_end_tick": 5, "confidence": 7,
+                                                   "model_version": "m"}).encode()), (400,)),
+            ("valid then invalid (whole request refused)",
+             self.post(("[" + gs(game_id=f"{bad_prefix}-half") + "," + gs(tick=-5) + "]").encode()), (400,)),
+            ("invalid UTF-8", self.post(b'{"type":"game_state","game_id":"f7-bad-\xff\xfe","tick":1,"price":1}'), (400,)),
+            ("invalid UTF-8 NDJSON", self.post(b'{"type":"game_state","game_id":"f7-bad-\xc3\x28","tick":1,"price":1}\n',
+                                               "application/x-ndjson"), (400,)),
+            ("lone surrogate escape", self.post(b'{"type":"game_state","game_id":"f7-bad-\\ud800","tick":1,"price":1}'), (400,)),
+            ("empty body", self.post(b""), (400,)),
+            ("JSON scalar", self.post(b"42"), (400,)),
+            ("deep nesting", self.post(b"[" * 100000 + b"]" * 100000), (400, 413)),
+            ("10 MB body", self.post(b"[" + (small * 200000).encode()[:10 * 1024 * 1024] + b"]"), (413,)),
+            ("100k-event array", self.post(("[" + small * 100000)[:-1].encode() + b"]"), (413,)),
+            ("25k events (< body limit)", self.post(("[" + small * 25000)[:-1].encode() + b"]"), (413,)),
+        ]
+        answers = []
+        for name, payload, allowed in cases:
+            status, note = self.raw(ted, payload)
+            ok = status in allowed
+            answers.append(f"{name}: {status}{' ' + note if note else ''}")
+            log(answers[-1])
+            if not ok:
+                self.result.fail(f"{name}: answered {status} {note}, expected one of {allowed}")
+            if not ted.live():
+                raise CaseError(f"/health/live failed after {name!r}\n{tail(ted.logfile)}")
+        # Slow client: headers then a partial body, one byte every 0.5 s for ~10 s, then silence.
+        slow = self.slow_client(ted)
+        answers.append(f"slow client: {slow}")
+        if not ted.live():
+            raise CaseError(f"/health/live failed after the slow client\n{tail(ted.logfile)}")
+        for n in range(21, 41):
+            if send_game(ted, ledger, f"f7-good-g{n}", ticks=15) != 202:
+                raise CaseError("a valid game was refused after the bad input")
+        status = ted.drain()
+        stored, _ = verify_store(self.result, mongo, ledger)
+        leaked = [i for c in COLLECTIONS for i in stored[c][0] if i.startswith(bad_prefix)]
+        if leaked:
+            self.result.fail(f"records of refused requests were stored: {leaked[:5]}")
+        verify_status(self.result, status)
+        rejected = ted.status()
+        self.result.notes.extend(answers)
+        ted.stop()
+
+    def slow_client(self, ted: Ted) -> str:
+        """Returns a note; fails the case when the server neither answers nor closes within ~20 s."""
+        body = (json.dumps({"type": "game_state", "game_id": "f7-bad-slow", "tick": 1, "price": 1.0}) + " " * 200).encode()
+        head = (b"POST /api/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        sock = socket.create_connection(("127.0.0.1", ted.port), timeout=5)
+        sock.settimeout(0.5)
+        started = time.monotonic()
+        outcome = None
+        live_during = True
+        try:
+            sock.sendall(head)
+            sent = 0
+            # ~10 s of trickling (the body is never completed), then up to 10 s of silence.
+            while time.monotonic() - started < 20:
+                if time.monotonic() - started < 10 and sent < 20:
+                    try:
+                        sock.sendall(body[sent:sent + 1])
+                        sent += 1
+                    except (BrokenPipeError, ConnectionResetError):
+                        outcome = "closed by the server while sending"
+                        break
+                try:
+                    data = sock.recv(4096)
+                except socket.timeout:
+                    if sent % 6 == 0:
+                        live_during = live_during and ted.live()
+                    continue
+                except ConnectionResetError:
+                    outcome = "reset by the server"
+                    break
+                if not data:
+                    outcome = "closed by the server"
+                    break
+                outcome = "answered " + data.split(b"\r\n")[0].decode("latin-1")
+                if not data.startswith(b"HTTP/1.1 4"):
+                    self.result.fail(f"slow client: {outcome}")
+                break
+        finally:
+            sock.close()
+        took = time.monotonic() - started
+        if not live_during:
+            self.result.fail("slow client: /health/live failed while the slow client was connected")
+        if outcome is None:
+            self.result.fail(f"slow client: the connection was still open after {took:.0f} s (an incomplete body "
+                             "for 10 s then 10 s of silence): no read timeout")
+            return f"still open after {took:.0f} s"
+        return f"{outcome} after {took:.1f} s"
+
+
+ALL = [KillDuringFlush, StoreOutage, FlagFlips, SigtermUnderLoad, DamagedSpool, SpoolLimit, BadInput]
+SHORT = {1, 2, 3, 7}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--short", action="store_true", help="reduced cases 1, 2, 3 and 7 (CI)")
+    parser.add_argument("--case", default="", help="comma-separated case numbers to run")
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("FAULTS_SEED", "0")) or int(time.time()))
+    parser.add_argument("--outage-pause", type=float, default=0.04,
+                        help="case 2: seconds between games of 23 records (default 0.04: ~400-500 records/s)")
+    parser.add_argument("--keep", action="store_true", help="keep every case's temp directory")
+    args = parser.parse_args()
+    if not TED_BIN or not os.access(TED_BIN, os.X_OK):
+        print(f"error: TED_BIN is not an executable: {TED_BIN!r} (run through scripts/faults)", file=sys.stderr)
+        return 2
+    if not SECANTUS_BIN or not os.access(SECANTUS_BIN, os.X_OK):
+        print(f"error: SecantusDB not found: {SECANTUS_BIN!r} (run through scripts/faults)", file=sys.stderr)
+        return 2
+    wanted = {int(x) for x in args.case.split(",") if x.strip()} or (SHORT if args.short else {c.number for c in ALL})
+    print(f"faults: ted={TED_BIN} seed={args.seed} {'short' if args.short else 'full'} cases={sorted(wanted)}", flush=True)
+    results = []
+    started = time.monotonic()
+    for case_class in ALL:
+        if case_class.number not in wanted:
+            continue
+        print(f"--- case {case_class.number}: {case_class.title}", flush=True)
+        result = case_class(args).execute()
+        results.append(result)
+        print(f"    {'PASS' if result.ok else 'FAIL'} in {result.seconds:.0f} s", flush=True)
+        for failure in result.failures:
+            print(f"    ! {failure}", flush=True)
+    print()
+    header = ("case", "acknowledged", "stored", "spooled", "dropped", "duplicates", "result")
+    rows = [(r.name, str(r.acknowledged), str(r.stored), str(r.spooled), str(r.dropped), str(r.duplicates),
+             "PASS" if r.ok else "FAIL") for r in results]
+    widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
+    line = lambda row: " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row))
+    print(line(header))
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+    print()
+    for r in results:
+        for note in r.notes:
+            print(f"  [{r.name.split()[0]}] {note}")
+        for failure in r.failures:
+            print(f"  [{r.name.split()[0]}] FAIL: {failure.splitlines()[0]}")
+    print(f"\nfaults: {sum(r.ok for r in results)}/{len(results)} cases passed in {time.monotonic() - started:.0f} s")
+    return 0 if results and all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        _cleanup_children()
+        sys.exit(130)
