@@ -315,6 +315,24 @@ def tail(path, lines=25) -> str:
         return ""
 
 
+def crash_report(path: str) -> str:
+    """The crashed thread's first frames when the log holds a Swift crash report, else ''."""
+    try:
+        with open(path, "r", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return ""
+    for index, line in enumerate(lines):
+        if line.startswith("*** Program crashed"):
+            report = [line]
+            for j in range(index, len(lines)):
+                if lines[j].endswith("crashed:"):
+                    report += [l for l in lines[j:j + 10] if l.strip()]
+                    break
+            return "\n".join("      " + l[:200] for l in report)
+    return ""
+
+
 def unbalanced(status: dict) -> list[str]:
     problems = []
     for collection, acc in status["repository"]["accounting"].items():
@@ -454,7 +472,8 @@ class Result:
     seconds: float = 0.0
 
     def fail(self, message: str):
-        self.failures.append(message)
+        if message not in self.failures:
+            self.failures.append(message)
 
 
 def verify_store(result: Result, mongo: Mongo, ledger: Ledger, forbidden: dict[str, set[str]] | None = None,
@@ -537,6 +556,10 @@ class Case:
             if self.mongo:
                 self.mongo.stop()
             self.result.seconds = time.monotonic() - started
+        for ted in self.teds:
+            crash = crash_report(ted.logfile)
+            if crash:
+                self.result.fail(f"ted crashed ({ted.logfile}):\n{crash}")
         self.result.ok = not self.result.failures
         if self.result.failures:
             for ted in self.teds:
@@ -979,7 +1002,6 @@ class SpoolLimit(Case):
             self.result.dropped += dropped
             ted.stop()
             mongo.stop()
-        stored = mongo.proc  # stopped
         mongo.start()
         self.result.stored = sum(count for _, count in mongo.stored_ids().values())
         self.result.notes.extend(rows)
@@ -1156,6 +1178,7 @@ SHORT = {1, 2, 3, 7}
 
 
 def main() -> int:
+    global TED_BIN
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--short", action="store_true", help="reduced cases 1, 2, 3 and 7 (CI)")
     parser.add_argument("--case", default="", help="comma-separated case numbers to run")
@@ -1170,8 +1193,16 @@ def main() -> int:
     if not SECANTUS_BIN or not os.access(SECANTUS_BIN, os.X_OK):
         print(f"error: SecantusDB not found: {SECANTUS_BIN!r} (run through scripts/faults)", file=sys.stderr)
         return 2
+    # Run a private copy: others rebuild .build/debug/ted while the cases run, and a binary replaced under a
+    # running process (or a half-linked one) would make crashes that are not the service's.
+    snapshot_dir = tempfile.mkdtemp(prefix="ted-faults-bin-")
+    atexit.register(shutil.rmtree, snapshot_dir, True)
+    built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(TED_BIN)))
+    snapshot = os.path.join(snapshot_dir, "ted")
+    shutil.copy2(TED_BIN, snapshot)
+    original, TED_BIN = TED_BIN, snapshot
     wanted = {int(x) for x in args.case.split(",") if x.strip()} or (SHORT if args.short else {c.number for c in ALL})
-    print(f"faults: ted={TED_BIN} seed={args.seed} {'short' if args.short else 'full'} cases={sorted(wanted)}", flush=True)
+    print(f"faults: ted={original} (built {built}, run from a copy) seed={args.seed} {'short' if args.short else 'full'} cases={sorted(wanted)}", flush=True)
     results = []
     started = time.monotonic()
     for case_class in ALL:

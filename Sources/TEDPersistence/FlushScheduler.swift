@@ -53,15 +53,15 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         }
         if ingestor.flag.isEnabled {
             let deadline = clock.now.advanced(by: shutdownGrace)
-            let left = ingestor.counters.pending
-            logger.info("Flushing pending records before shutdown", metadata: ["pending": "\(left)"])
+            logger.info("Flushing pending records before shutdown", metadata: ["pending": "\(ingestor.pendingCount)"])
             _ = await flushPending(deadline: deadline)
-            // What the store did not take in time goes to the spool, which outlives the process.
-            await spillToSpool()
-            let remaining = ingestor.counters.pending
-            if remaining > 0 {
-                logger.error("Shutdown grace period ended with records still pending", metadata: ["pending": "\(remaining)"])
-            }
+        }
+        // What the store did not take (or what waits for the flag to come back on) goes to the spool, which
+        // outlives the process; the spool is local, so this writes nothing to the store while the flag is off.
+        await spillToSpool()
+        let remaining = ingestor.pendingCount
+        if remaining > 0 {
+            logger.error("Stopping with records still pending in memory: they are lost", metadata: ["pending": "\(remaining)"])
         }
     }
 

@@ -8,6 +8,6 @@ struct TED: AsyncParsableCommand {
         commandName: "ted",
         abstract: "Persistence service for the rugs.fun game tracker.",
         version: version,
-        subcommands: [ServeCommand.self, MigrateCommand.self, CleanupCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, CleanupCommand.self, SimulateCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

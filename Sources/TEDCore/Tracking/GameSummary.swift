@@ -22,8 +22,10 @@ public struct GameSummary: Sendable, Equatable {
         meanE40 = Statistics.mean(e40)
         medianE40 = Statistics.median(e40)
         meanAbsoluteError = Statistics.mean(metrics.map { Double($0.absoluteError) })
-        sideBetsWon = sideBets.filter { $0.actualOutcome == .won }.count
-        sideBetsLost = sideBets.filter { $0.actualOutcome == .lost }.count
+        // Only placed bets (BET) win or lose money; a SKIP's outcome is not a result.
+        let placed = sideBets.filter { $0.recommendation == .bet }
+        sideBetsWon = placed.filter { $0.actualOutcome == .won }.count
+        sideBetsLost = placed.filter { $0.actualOutcome == .lost }.count
         lastPrediction = predictions.max { $0.predictedAtTick < $1.predictedAtTick }
     }
 

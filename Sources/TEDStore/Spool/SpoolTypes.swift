@@ -102,7 +102,7 @@ enum SpoolChecksum {
 struct SpoolEncodedRow: Sendable {
     /// Kept when a salvage copies a row, so a row keeps its `seq` (and its place) in the fresh spool; `nil` for a new
     /// row, which gets the next one.
-    var seq: Int64?
+    let seq: Int64?
     let collection: String
     let recordID: String
     let doc: [UInt8]
@@ -117,11 +117,13 @@ struct SpoolEncodedRow: Sendable {
     }
 
     init(_ record: StoreRecord) throws(StoreError) {
-        seq = nil
-        collection = record.collection.rawValue
-        recordID = record.id
-        doc = try DocumentJSON.encode(record.document)
-        checksum = SpoolChecksum.of(collection: collection, recordID: recordID, doc: doc)
+        // Everything that can throw first, then one delegating init (no partially initialised self on a throw).
+        let collection = record.collection.rawValue
+        let recordID = record.id
+        let doc = try DocumentJSON.encode(record.document)
+        self.init(
+            seq: nil, collection: collection, recordID: recordID, doc: doc,
+            checksum: SpoolChecksum.of(collection: collection, recordID: recordID, doc: doc))
     }
 
     /// A lower bound of the bytes the row adds to the file.

@@ -1,0 +1,182 @@
+import Foundation
+import TEDCore
+import TEDStore
+
+/// Reads a backup written by `BackupWriter`: decompressed once with `gzip -dc` to a temporary file, then read
+/// line by line with bounded memory. `validate()` checks the whole file (header, every line, the counts per
+/// collection) before anything trusts it; `forEachBatch` streams the documents. Call `close()` when done.
+public struct BackupReader: Sendable {
+    public let file: String
+    let decompressed: String
+    /// gzip's complaint when it could not decompress everything (a cut or damaged file): what it did decompress
+    /// is still read, so the error can say what is missing.
+    let gzipComplaint: String?
+
+    /// Decompresses `file` into `scratchDirectory` (default: the system's temporary directory).
+    public static func open(_ file: String, scratchDirectory: String? = nil) async throws(BackupError) -> BackupReader {
+        guard FileManager.default.isReadableFile(atPath: file) else { throw BackupError("cannot read the backup \(file)") }
+        let scratch = scratchDirectory ?? FileManager.default.temporaryDirectory.path
+        let decompressed = (scratch as NSString).appendingPathComponent("ted-restore-\(UUID().uuidString).ndjson")
+        let output = try BackupWriter.create(decompressed)
+        let complaint: String?
+        do {
+            complaint = try await Gzip.run(["-dc", file], output: output)
+            try? output.close()
+        } catch {
+            try? output.close()
+            try? FileManager.default.removeItem(atPath: decompressed)
+            throw error
+        }
+        return BackupReader(file: file, decompressed: decompressed, gzipComplaint: complaint)
+    }
+
+    /// Deletes the decompressed copy.
+    public func close() {
+        try? FileManager.default.removeItem(atPath: decompressed)
+    }
+
+    /// Only the header, without decompressing the rest (gzip is stopped after the first line).
+    public static func readHeader(_ file: String) async throws(BackupError) -> BackupHeader {
+        guard FileManager.default.isReadableFile(atPath: file) else { throw BackupError("cannot read the backup \(file)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-dc", file]
+        process.standardInput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        do {
+            try process.run()
+        } catch {
+            throw BackupError("cannot run gzip: \(error.localizedDescription)")
+        }
+        var line: [UInt8] = []
+        var found = false
+        // A header is a few hundred bytes; reading stops at its newline (or 1 MiB, which no header reaches).
+        while line.count < 1 << 20 {
+            let chunk = (try? pipe.fileHandleForReading.read(upToCount: 64 * 1024)) ?? nil
+            guard let chunk, !chunk.isEmpty else { break }
+            if let newline = chunk.firstIndex(of: UInt8(ascii: "\n")) {
+                line.append(contentsOf: chunk[chunk.startIndex..<newline])
+                found = true
+                break
+            }
+            line.append(contentsOf: chunk)
+        }
+        try? pipe.fileHandleForReading.close()
+        if process.isRunning { process.terminate() }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        guard found else {
+            throw BackupError(line.isEmpty ? "\(file) is empty or not a gzip file" : "\(file) has no complete header line")
+        }
+        return try BackupHeader.parse(line, file: file)
+    }
+
+    /// Reads the whole file: the header, every line (JSON, known collection, valid Extended JSON) and the number
+    /// of documents of each collection against the header. A cut file is refused naming what is missing.
+    @discardableResult
+    public func validate() throws(BackupError) -> BackupHeader {
+        var header: BackupHeader?
+        var seen: [CollectionName: Int] = [:]
+        var truncatedLine = false
+        try scan { (number, line, terminated) throws(BackupError) in
+            guard terminated else {
+                truncatedLine = true
+                return false
+            }
+            guard let current = header else {
+                header = try BackupHeader.parse(line, file: file)
+                return true
+            }
+            let (collection, _) = try parseLine(line, number: number, header: current)
+            seen[collection, default: 0] += 1
+            return true
+        }
+        guard let header else {
+            throw BackupError("\(file) is empty" + (gzipComplaint.map { " (gzip: \($0))" } ?? ""))
+        }
+        var missing: [String] = []
+        var extra: [String] = []
+        for expected in header.collections {
+            let found = seen[expected.name] ?? 0
+            if found < expected.count { missing.append("\(expected.name) has \(found) of \(expected.count) documents") }
+            if found > expected.count { extra.append("\(expected.name) has \(found) documents, its header says \(expected.count)") }
+        }
+        if !missing.isEmpty || truncatedLine || gzipComplaint != nil {
+            var reasons: [String] = []
+            if !missing.isEmpty { reasons.append("missing: " + missing.joined(separator: ", ")) }
+            if truncatedLine { reasons.append("its last line is cut") }
+            if let gzipComplaint { reasons.append("gzip: \(gzipComplaint)") }
+            throw BackupError("\(file) is truncated or damaged; refusing it (\(reasons.joined(separator: "; ")))")
+        }
+        guard extra.isEmpty else {
+            throw BackupError("\(file) does not match its header: " + extra.joined(separator: ", "))
+        }
+        return header
+    }
+
+    /// Calls `body` with consecutive documents of one collection, up to `size` at a time, in file order.
+    /// Run `validate()` first: this reads without counting.
+    public func forEachBatch(
+        size: Int, _ body: (CollectionName, [Document]) async throws(BackupError) -> Void
+    ) async throws(BackupError) {
+        guard let handle = FileHandle(forReadingAtPath: decompressed) else { throw BackupError("cannot read \(decompressed)") }
+        defer { try? handle.close() }
+        var reader = LineReader(handle: handle)
+        var header: BackupHeader?
+        var number = 0
+        var batch: [Document] = []
+        var batchCollection: CollectionName?
+        while let next = try reader.next() {
+            let (line, terminated) = next
+            number += 1
+            guard terminated else { throw BackupError("\(file) line \(number) is cut") }
+            guard let current = header else {
+                header = try BackupHeader.parse(line, file: file)
+                continue
+            }
+            let (collection, document) = try parseLine(line, number: number, header: current)
+            if let batchCollection, batchCollection != collection || batch.count >= size {
+                try await body(batchCollection, batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+            batchCollection = collection
+            batch.append(document)
+        }
+        if let batchCollection, !batch.isEmpty { try await body(batchCollection, batch) }
+    }
+
+    /// Calls `body(line number, line, ended with a newline)` for every line until it returns false.
+    private func scan(_ body: (Int, [UInt8], Bool) throws(BackupError) -> Bool) throws(BackupError) {
+        guard let handle = FileHandle(forReadingAtPath: decompressed) else { throw BackupError("cannot read \(decompressed)") }
+        defer { try? handle.close() }
+        var reader = LineReader(handle: handle)
+        var number = 0
+        while let next = try reader.next() {
+            number += 1
+            guard try body(number, next.line, next.terminated) else { return }
+        }
+    }
+
+    private func parseLine(_ line: [UInt8], number: Int, header: BackupHeader) throws(BackupError) -> (CollectionName, Document) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(line)
+        } catch {
+            throw BackupError("\(file) line \(number): \(error)")
+        }
+        guard case .object(let object) = value, object.entries.count == 2,
+              case .string(let name)? = object["c"], let data = object["d"] else {
+            throw BackupError("\(file) line \(number): expected {\"c\": collection, \"d\": document}")
+        }
+        let collection = CollectionName(name)
+        guard header.count(of: collection) != nil else {
+            throw BackupError("\(file) line \(number): collection \(name) is not in the header")
+        }
+        do {
+            return (collection, try ExtendedJSON.decodeDocument(data))
+        } catch {
+            throw BackupError("\(file) line \(number): \(error.message)")
+        }
+    }
+}
