@@ -34,15 +34,15 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var entries: [(key: String, value: JSONValue)] = [
             ("timestamp", .string(Timestamp.formatISO8601(Date()))),
-            ("level", .string(level.rawValue)),
+            ("level", .string(event.level.rawValue)),
             ("label", .string(label)),
-            ("message", .string(message.description)),
+            ("message", .string(event.message.description)),
         ]
-        let merged = metadata.merging(explicit ?? [:]) { _, new in new }
+        if let error = event.error { entries.append(("error", .string("\(error)"))) }
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             entries.append((key, Self.json(value)))
         }
