@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import ServiceLifecycle
 import TEDStore
@@ -17,6 +18,7 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     let logger: Logger
     public let statistics: FlushStatistics
     private let wakeup = Wakeup()
+    private let spilling = Atomic<Bool>(false)
 
     public init(ingestor: Ingestor, store: any DocumentStore, interval: Duration, batchSize: Int, shutdownGrace: Duration,
                 clock: C, statistics: FlushStatistics = FlushStatistics(), spool: Spool? = nil, logger: Logger) {
@@ -33,6 +35,19 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
 
     /// Asks for a flush now instead of at the end of the interval (admin API, tests, shutdown).
     public func requestFlush() { wakeup.signal() }
+
+    /// Called when the pending queue passes its high-water mark. While the store is failing, the flush loop may
+    /// sit in a write that waits for the server: move pending records to the spool now, beside it. Otherwise
+    /// just flush now.
+    public func relievePressure() async {
+        guard spool != nil, statistics.snapshot.consecutiveFailures > 0 else {
+            requestFlush()
+            return
+        }
+        guard spilling.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { spilling.store(false, ordering: .releasing) }
+        await spillToSpool()
+    }
 
     public func run() async throws {
         statistics.setRunning(true)

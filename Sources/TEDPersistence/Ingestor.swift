@@ -46,8 +46,8 @@ public final class Ingestor: Sendable {
     /// Called when the pending queue passes half its capacity, so the flush can move records to the spool.
     private let highWaterHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
-    public init(rules: OutcomeRules, sizes: BufferSizes, pendingCapacity: Int, flag: PersistenceFlag,
-                durableSink: GroupCommitter? = nil) {
+    public init(rules: OutcomeRules, sizes: BufferSizes, pendingCapacity: Int, dropsWhenFull: Bool = true,
+                flag: PersistenceFlag, durableSink: GroupCommitter? = nil) {
         self.flag = flag
         self.sizes = sizes
         self.pendingCapacity = pendingCapacity
@@ -57,7 +57,7 @@ public final class Ingestor: Sendable {
             ticks: RingBuffer(capacity: sizes.tickSamples),
             summaries: RingBuffer(capacity: sizes.finishedGames),
             sideBets: RingBuffer(capacity: sizes.sideBets),
-            pending: PendingQueue(capacity: pendingCapacity)))
+            pending: PendingQueue(capacity: pendingCapacity, dropsWhenFull: dropsWhenFull)))
     }
 
     public convenience init(settings: Settings, flag: PersistenceFlag, durableSink: GroupCommitter? = nil) {
@@ -65,8 +65,8 @@ public final class Ingestor: Sendable {
             rules: OutcomeRules(sideBetWindowTicks: settings.sideBetWindowTicks,
                                 sideBetPayoutMultiplier: settings.sideBetPayoutMultiplier,
                                 sampleEveryTicks: settings.streamSampleEveryTicks),
-            sizes: BufferSizes(settings: settings), pendingCapacity: settings.maxPending, flag: flag,
-            durableSink: durableSink)
+            sizes: BufferSizes(settings: settings), pendingCapacity: settings.maxPending,
+            dropsWhenFull: settings.overflowPolicy == .dropOldest, flag: flag, durableSink: durableSink)
     }
 
     public func onHighWater(_ handler: @escaping @Sendable () -> Void) {

@@ -1,98 +1,148 @@
-import OrderedCollections
+import DequeModule
 import TEDStore
 
 /// Records accepted while persistence is on and not yet written. Not thread-safe: `Ingestor` owns it.
 ///
-/// Each collection keeps its records in arrival order, keyed by `_id`, so a newer version of a record (a game
-/// that advanced, a prediction that got resolved) replaces the pending one instead of queueing twice. A batch
-/// taken by the flush stays counted as pending ("in flight") until the store confirms it; a failed batch goes
-/// back to the front. The queue is bounded: past `capacity`, the oldest records are dropped and counted.
+/// Each collection keeps its records in arrival order, indexed by `_id`, so a newer version of a record (a game
+/// that advanced, a prediction that got resolved) replaces the pending one in place instead of queueing twice. A
+/// batch taken by the flush stays counted as pending ("in flight") until the store confirms it; a failed batch goes
+/// back to the front. Every operation is O(1) per record: the queue holds up to `capacity` records on the ingest
+/// path. Past `capacity` the oldest records are dropped and counted, unless `dropsWhenFull` is off (the reject
+/// policy: admission control refuses new requests instead).
 public struct PendingQueue: Sendable {
     struct Entry: Sendable {
+        var id: String
         var sequence: UInt64
         var record: StoreRecord
+    }
+
+    /// One collection's records in arrival order; `positions` maps an `_id` to its absolute position, which
+    /// stays valid as the front moves (`base` counts what was removed or prepended).
+    struct CollectionQueue: Sendable {
+        var entries = Deque<Entry>()
+        var positions: [String: Int] = [:]
+        var base = 0
+        /// Ids moved to the spool while a batch of this collection was in flight: that batch, if it fails,
+        /// must not come back ahead of them.
+        var spooledDuringFlight: Set<String> = []
+        var inFlight = 0
+
+        var count: Int { entries.count }
+
+        mutating func append(_ entry: Entry) {
+            positions[entry.id] = base + entries.count
+            entries.append(entry)
+        }
+
+        mutating func replace(_ entry: Entry) -> Bool {
+            guard let position = positions[entry.id] else { return false }
+            entries[position - base].record = entry.record
+            return true
+        }
+
+        mutating func removeFirst(_ n: Int) -> [Entry] {
+            var removed: [Entry] = []
+            removed.reserveCapacity(n)
+            for _ in 0..<n {
+                let entry = entries.removeFirst()
+                positions[entry.id] = nil
+                base += 1
+                removed.append(entry)
+            }
+            return removed
+        }
+
+        mutating func prepend(_ restored: [Entry]) {
+            base -= restored.count
+            for (offset, entry) in restored.enumerated() { positions[entry.id] = base + offset }
+            entries.prepend(contentsOf: restored)
+        }
     }
 
     /// A batch the flush is writing.
     public struct Batch: Sendable {
         public let collection: CollectionName
-        fileprivate let entries: [(id: String, entry: Entry)]
-        public var records: [StoreRecord] { entries.map(\.entry.record) }
+        fileprivate let entries: [Entry]
+        public var records: [StoreRecord] { entries.map(\.record) }
         public var count: Int { entries.count }
     }
 
     public let capacity: Int
-    private var queues: [CollectionName: OrderedDictionary<String, Entry>] = [:]
-    private var inFlight: [CollectionName: Int] = [:]
+    public let dropsWhenFull: Bool
+    private var queues: [CollectionName: CollectionQueue] = [:]
     private var nextSequence: UInt64 = 0
+    public private(set) var count = 0
     public private(set) var ledger = AccountingLedger()
 
-    public init(capacity: Int) {
+    public init(capacity: Int, dropsWhenFull: Bool = true) {
         self.capacity = capacity
+        self.dropsWhenFull = dropsWhenFull
     }
 
-    /// Records waiting or in flight.
-    public var count: Int { queuedCount + inFlight.values.reduce(0, +) }
-    public var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
-    public func count(of collection: CollectionName) -> Int { (queues[collection]?.count ?? 0) + (inFlight[collection] ?? 0) }
+    public func count(of collection: CollectionName) -> Int {
+        guard let queue = queues[collection] else { return 0 }
+        return queue.count + queue.inFlight
+    }
 
     /// Queues a record. `accepted: false` for a record the ledger already counts elsewhere (one coming back
     /// from the spool's commit path), so it is not counted twice.
     public mutating func enqueue(_ record: StoreRecord, accepted: Bool = true) {
         let collection = record.collection
-        let id = record.id
         if accepted { ledger.add(.accepted, collection) }
-        if let existing = queues[collection]?[id] {
-            // Keep the older position so the oldest-first order still holds; the newer version wins.
-            queues[collection]![id] = Entry(sequence: existing.sequence, record: record)
+        nextSequence += 1
+        let entry = Entry(id: record.id, sequence: nextSequence, record: record)
+        // A newer version keeps the older one's place, so the oldest-first order still holds.
+        if queues[collection, default: CollectionQueue()].replace(entry) {
             ledger.add(.superseded, collection)
             return
         }
-        nextSequence += 1
-        queues[collection, default: [:]][id] = Entry(sequence: nextSequence, record: record)
-        while count > capacity, dropOldest() {}
+        queues[collection]!.append(entry)
+        count += 1
+        if dropsWhenFull { while count > capacity, dropOldest() {} }
     }
 
     /// Takes up to `limit` records of the collection whose oldest record is the oldest overall.
     public mutating func takeBatch(limit: Int) -> Batch? {
         guard let collection = oldestCollection() else { return nil }
-        var queue = queues.removeValue(forKey: collection)!
-        let n = min(limit, queue.count)
-        let entries = (0..<n).map { i in (id: queue.keys[i], entry: queue.values[i]) }
-        queue.removeFirst(n)
-        if !queue.isEmpty { queues[collection] = queue }
-        inFlight[collection, default: 0] += n
+        let entries = queues[collection]!.removeFirst(min(limit, queues[collection]!.count))
+        queues[collection]!.inFlight += entries.count
         return Batch(collection: collection, entries: entries)
     }
 
     /// The store confirmed the batch.
     public mutating func complete(_ batch: Batch) {
-        inFlight[batch.collection, default: 0] -= batch.count
+        finishFlight(batch)
+        count -= batch.count
         ledger.add(.stored, batch.collection, batch.count)
     }
 
-    /// The store failed: the batch goes back to the front, except records a newer version replaced meanwhile.
+    /// The store failed: the batch goes back to the front, except records a newer version replaced meanwhile
+    /// (queued again, or moved to the spool, which is replayed before memory).
     public mutating func putBack(_ batch: Batch) {
-        inFlight[batch.collection, default: 0] -= batch.count
-        var queue = queues[batch.collection] ?? [:]
-        var restored = OrderedDictionary<String, Entry>(minimumCapacity: batch.count + queue.count)
-        for (id, entry) in batch.entries {
-            if queue[id] != nil {
+        let spooled = queues[batch.collection]?.spooledDuringFlight ?? []
+        finishFlight(batch)
+        var restored: [Entry] = []
+        restored.reserveCapacity(batch.count)
+        for entry in batch.entries {
+            if queues[batch.collection]?.positions[entry.id] != nil || spooled.contains(entry.id) {
                 ledger.add(.superseded, batch.collection)
             } else {
-                restored[id] = entry
+                restored.append(entry)
             }
         }
-        restored.merge(queue.elements, uniquingKeysWith: { _, new in new })
-        queue = restored
-        queues[batch.collection] = queue
-        while count > capacity, dropOldest() {}
+        count -= batch.count - restored.count
+        queues[batch.collection, default: CollectionQueue()].prepend(restored)
+        if dropsWhenFull { while count > capacity, dropOldest() {} }
     }
 
     /// Removes the batch for another destination (the spool): it is no longer pending in memory.
     public mutating func handOff(_ batch: Batch, to term: AccountingLedger.Term) {
-        inFlight[batch.collection, default: 0] -= batch.count
+        finishFlight(batch)
+        count -= batch.count
         ledger.add(term, batch.collection, batch.count)
+        if queues[batch.collection]!.inFlight > 0 {
+            queues[batch.collection]!.spooledDuringFlight.formUnion(batch.entries.map(\.id))
+        }
     }
 
     /// Adjusts the ledger for records that do not pass through the queue (durable ingest, spool replay).
@@ -100,10 +150,15 @@ public struct PendingQueue: Sendable {
         ledger.add(term, collection, n)
     }
 
+    private mutating func finishFlight(_ batch: Batch) {
+        queues[batch.collection]!.inFlight -= batch.count
+        if queues[batch.collection]!.inFlight == 0 { queues[batch.collection]!.spooledDuringFlight.removeAll() }
+    }
+
     private func oldestCollection() -> CollectionName? {
         var best: (CollectionName, UInt64)?
         for (collection, queue) in queues {
-            guard let first = queue.values.first else { continue }
+            guard let first = queue.entries.first else { continue }
             if best == nil || first.sequence < best!.1 { best = (collection, first.sequence) }
         }
         return best?.0
@@ -111,8 +166,8 @@ public struct PendingQueue: Sendable {
 
     private mutating func dropOldest() -> Bool {
         guard let collection = oldestCollection() else { return false }
-        queues[collection]!.removeFirst()
-        if queues[collection]!.isEmpty { queues[collection] = nil }
+        _ = queues[collection]!.removeFirst(1)
+        count -= 1
         ledger.add(.dropped(reason: "queue_full"), collection)
         return true
     }

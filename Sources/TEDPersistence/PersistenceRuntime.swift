@@ -39,14 +39,15 @@ public final class PersistenceRuntime: Sendable {
     }
 
     /// Nil when a request may be ingested. Only the reject policy refuses: when the records would have nowhere
-    /// to go (durable: the spool is full; memory: the pending queue is full and the spool cannot take more).
+    /// to go (durable: the spool is full; memory: the pending queue is full, which with a spool means the spool
+    /// could not take more either).
     public func admission() -> Refusal? {
         guard settings.overflowPolicy == .reject, flag.isEnabled else { return nil }
         let spoolFull = spool?.isFull ?? true
         if settings.ingestDurability == .durable, spoolFull {
             return Refusal(reason: "the spool is full (SPOOL_MAX_BYTES) and the store is not draining it", retryAfterSeconds: 5)
         }
-        if ingestor.pendingCount >= ingestor.pendingCapacity, spoolFull {
+        if ingestor.pendingCount >= ingestor.pendingCapacity {
             return Refusal(reason: "the pending queue is full (PERSISTENCE_MAX_PENDING) and the store is not draining it", retryAfterSeconds: 5)
         }
         return nil

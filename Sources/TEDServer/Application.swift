@@ -12,14 +12,17 @@ public enum TEDApplication {
     public static let maxEventsPerRequest = 20_000
 
     public static func router(runtime: PersistenceRuntime, registry: PrometheusCollectorRegistry?, version: String,
-                              jobs: JobsStatus? = nil) -> Router<TEDRequestContext> {
+                              jobs: JobsStatus? = nil,
+                              rateLimit: RateLimiter<TEDRequestContext>.Buckets? = nil) -> Router<TEDRequestContext> {
         let router = Router(context: TEDRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
         if !runtime.settings.corsOrigins.isEmpty {
             router.add(middleware: CORSPolicy(allowedOrigins: Set(runtime.settings.corsOrigins)))
         }
-        if let rate = runtime.settings.rateLimitPerSecond {
-            router.add(middleware: RateLimiter(ratePerSecond: rate))
+        if let buckets = rateLimit ?? runtime.settings.rateLimitPerSecond.map({
+            RateLimiter<TEDRequestContext>.Buckets(burst: $0, refillPerSecond: Double($0))
+        }) {
+            router.add(middleware: RateLimiter(buckets: buckets))
         }
         let access = AccessControl(ingestToken: runtime.settings.ingestToken, adminToken: runtime.settings.adminToken)
         IngestRoutes(runtime: runtime, access: access, maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
@@ -44,6 +47,9 @@ public enum TEDApplication {
                             jobs: JobsStatus?, logger: Logger) -> some ApplicationProtocol {
         Application(
             router: router(runtime: runtime, registry: registry, version: version, jobs: jobs),
+            // A client that stalls mid-request is cut off, so it can neither hold a connection forever nor keep a
+            // graceful shutdown (and the final flush behind it) waiting.
+            server: .http1(configuration: .init(idleTimeout: .seconds(15))),
             configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "ted"),
             logger: logger)
     }

@@ -1,27 +1,31 @@
 import Foundation
 import Hummingbird
 import Synchronization
+import TEDPersistence
 
 /// A token bucket per client address (`RATE_LIMIT_PER_SECOND` requests a second, bursts up to the same number);
 /// past it the client gets 429 with `Retry-After`. Health and metrics endpoints are exempt so probes never fail.
-struct RateLimiter<Context: RemoteAddressRequestContext>: RouterMiddleware {
-    final class Buckets: Sendable {
+public struct RateLimiter<Context: RemoteAddressRequestContext>: RouterMiddleware {
+    public final class Buckets: Sendable {
         struct Bucket {
             var tokens: Double
             var updated: ContinuousClock.Instant
         }
 
-        let rate: Double
+        let burst: Double
+        let refillPerSecond: Double
         let state = Mutex<[String: Bucket]>([:])
 
-        init(rate: Int) { self.rate = Double(rate) }
+        public init(burst: Int, refillPerSecond: Double) {
+            self.burst = Double(burst)
+            self.refillPerSecond = refillPerSecond
+        }
 
         /// Takes a token for `client`; false when the bucket is empty.
         func take(_ client: String, now: ContinuousClock.Instant = .now) -> Bool {
             state.withLock { buckets in
-                var bucket = buckets[client] ?? Bucket(tokens: rate, updated: now)
-                let elapsed = Double((now - bucket.updated).components.attoseconds) / 1e18 + Double((now - bucket.updated).components.seconds)
-                bucket.tokens = min(rate, bucket.tokens + elapsed * rate)
+                var bucket = buckets[client] ?? Bucket(tokens: burst, updated: now)
+                bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated).seconds * refillPerSecond)
                 bucket.updated = now
                 let allowed = bucket.tokens >= 1
                 if allowed { bucket.tokens -= 1 }
@@ -35,11 +39,11 @@ struct RateLimiter<Context: RemoteAddressRequestContext>: RouterMiddleware {
 
     let buckets: Buckets
 
-    init(ratePerSecond: Int) {
-        buckets = Buckets(rate: ratePerSecond)
+    init(buckets: Buckets) {
+        self.buckets = buckets
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if path.hasPrefix("/health") || path == "/metrics" { return try await next(request, context) }
         let client = context.remoteAddress?.ipAddress ?? "unknown"

@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: Logger(label: "ted.flush"))
             services.append(flush)
             requestFlush = { flush.requestFlush() }
-            ingestor.onHighWater { flush.requestFlush() }
+            ingestor.onHighWater { Task { await flush.relievePressure() } }
             services.append(RetentionCleaner(store: store, settings: settings, flag: flag, status: jobs,
                                              logger: Logger(label: "ted.cleanup")))
             services.append(HourlyMetricsJob(store: store, flag: flag, status: jobs, logger: Logger(label: "ted.metrics")))

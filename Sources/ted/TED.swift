@@ -8,6 +8,7 @@ struct TED: AsyncParsableCommand {
         commandName: "ted",
         abstract: "Persistence service for the rugs.fun game tracker.",
         version: version,
-        subcommands: [ServeCommand.self, MigrateCommand.self, CleanupCommand.self, SimulateCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, CleanupCommand.self, SimulateCommand.self,
+                      BackupCommand.self, RestoreCommand.self, VerifyCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

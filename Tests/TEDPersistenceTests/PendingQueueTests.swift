@@ -91,6 +91,27 @@ import TEDStore
         #expect(balanced(queue))
     }
 
+    @Test func aFailedBatchNeverComesBackAheadOfANewerVersionInTheSpool() throws {
+        var queue = PendingQueue(capacity: 100)
+        queue.enqueue(prediction(1))
+        let stuck = try #require(Optional(queue.takeBatch(limit: 10)) ?? nil)
+        // While that write hangs, the resolved version arrives and is moved to the spool.
+        queue.enqueue(prediction(1, resolvedAt: 70))
+        let spill = try #require(Optional(queue.takeBatch(limit: 10)) ?? nil)
+        queue.handOff(spill, to: .spooled)
+        queue.putBack(stuck)
+        #expect(queue.count == 0)
+        #expect(queue.ledger.value(.superseded, .predictions) == 1)
+        #expect(balanced(queue))
+    }
+
+    @Test func underTheRejectPolicyNothingIsDropped() {
+        var queue = PendingQueue(capacity: 3, dropsWhenFull: false)
+        for tick in 0..<5 { queue.enqueue(sample(tick)) }
+        #expect(queue.count == 5)
+        #expect(queue.ledger.droppedTotal == 0)
+    }
+
     @Test func overflowDropsTheOldestAndCountsIt() {
         var queue = PendingQueue(capacity: 3)
         for tick in 0..<5 { queue.enqueue(sample(tick)) }

@@ -51,14 +51,12 @@ public struct BackupReader: Sendable {
             throw BackupError("cannot run gzip: \(error.localizedDescription)")
         }
         var line: [UInt8] = []
-        var found = false
         // A header is a few hundred bytes; reading stops at its newline (or 1 MiB, which no header reaches).
         while line.count < 1 << 20 {
             let chunk = (try? pipe.fileHandleForReading.read(upToCount: 64 * 1024)) ?? nil
             guard let chunk, !chunk.isEmpty else { break }
             if let newline = chunk.firstIndex(of: UInt8(ascii: "\n")) {
                 line.append(contentsOf: chunk[chunk.startIndex..<newline])
-                found = true
                 break
             }
             line.append(contentsOf: chunk)
@@ -66,9 +64,8 @@ public struct BackupReader: Sendable {
         try? pipe.fileHandleForReading.close()
         if process.isRunning { process.terminate() }
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        guard found else {
-            throw BackupError(line.isEmpty ? "\(file) is empty or not a gzip file" : "\(file) has no complete header line")
-        }
+        // Without a newline the file ends inside its first line: a cut header, or no backup at all.
+        guard !line.isEmpty else { throw BackupError("\(file) is empty or not a gzip file") }
         return try BackupHeader.parse(line, file: file)
     }
 
