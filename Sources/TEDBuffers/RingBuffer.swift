@@ -1,37 +1,46 @@
 /// A fixed-capacity buffer that keeps the newest `capacity` elements. Storage is allocated once and never
-/// grows: appending to a full buffer overwrites the oldest element.
+/// grows: appending to a full buffer overwrites the oldest element. Inlinable, so it is specialised where it is
+/// used: it sits on the ingest hot path.
 public struct RingBuffer<Element> {
     public let capacity: Int
-    private var storage: ContiguousArray<Element?>
-    private var head = 0  // index of the oldest element
-    public private(set) var count = 0
-    /// Elements ever appended, including those overwritten since.
-    public private(set) var totalAppended = 0
+    @usableFromInline var storage: ContiguousArray<Element?>
+    @usableFromInline var head = 0  // index of the oldest element
+    @usableFromInline var storedCount = 0
+    @usableFromInline var appended = 0
 
+    @inlinable public var count: Int { storedCount }
+    /// Elements ever appended, including those overwritten since.
+    @inlinable public var totalAppended: Int { appended }
+
+    @inlinable
     public init(capacity: Int) {
         precondition(capacity > 0, "a ring buffer needs a capacity of at least 1")
         self.capacity = capacity
         storage = ContiguousArray(repeating: nil, count: capacity)
     }
 
+    @inlinable
     public var isEmpty: Bool { count == 0 }
 
+    @inlinable
     public mutating func append(_ element: Element) {
-        totalAppended += 1
+        appended += 1
         if count < capacity {
             storage[(head + count) % capacity] = element
-            count += 1
+            storedCount += 1
         } else {
             storage[head] = element
             head = (head + 1) % capacity
         }
     }
 
+    @inlinable
     public mutating func append(contentsOf elements: some Sequence<Element>) {
         for element in elements { append(element) }
     }
 
     /// The newest `limit` elements, oldest first.
+    @inlinable
     public func latest(_ limit: Int) -> [Element] {
         let n = max(0, min(limit, count))
         var result: [Element] = []
@@ -44,7 +53,7 @@ public struct RingBuffer<Element> {
 
     /// Replaces the newest element matching `predicate`, looking back at most `depth` elements.
     /// Returns whether one was found. Used to resolve a side bet that is still in memory.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func replaceLast(lookingBack depth: Int, where predicate: (Element) -> Bool, with element: Element) -> Bool {
         let n = min(depth, count)
         var offset = count - 1

@@ -223,8 +223,8 @@ private struct Reader {
     mutating func parseString() throws(JSONParseError) -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes, ASCII only or valid UTF-8 checked by String(validating:).
         var hasEscape = false
+        var isASCII = true
         while index < buffer.count {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") { break }
@@ -234,12 +234,15 @@ private struct Reader {
                 continue
             }
             if byte < 0x20 { throw error("control character in string") }
+            if byte >= 0x80 { isASCII = false }
             index += 1
         }
         guard index < buffer.count else { throw error("unterminated string") }
         let end = index
         index += 1  // closing quote
         let raw = UnsafeBufferPointer(rebasing: buffer[start..<end])
+        // ASCII needs no validation (the common case: ids, keys, enums); other text is validated as UTF-8.
+        if !hasEscape && isASCII { return String(decoding: raw, as: UTF8.self) }
         if !hasEscape {
             guard let string = String(validating: raw, as: UTF8.self) else {
                 throw JSONParseError(offset: start, reason: "invalid UTF-8 in string")
