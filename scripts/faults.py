@@ -482,6 +482,8 @@ def verify_store(result: Result, mongo: Mongo, ledger: Ledger, forbidden: dict[s
     stored = mongo.stored_ids()
     result.stored = sum(count for _, count in stored.values())
     result.acknowledged = ledger.acked_total()
+    if not ledger.acked["tick_samples"]:
+        result.fail(f"no record was acknowledged: the case tested nothing ({ledger.requests})")
     duplicates = 0
     missing_total = 0
     for collection in COLLECTIONS:
@@ -1119,7 +1121,6 @@ class BadInput(Case):
         if leaked:
             self.result.fail(f"records of refused requests were stored: {leaked[:5]}")
         verify_status(self.result, status)
-        rejected = ted.status()
         self.result.notes.extend(answers)
         ted.stop()
 
