@@ -36,14 +36,12 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     /// Asks for a flush now instead of at the end of the interval (admin API, tests, shutdown).
     public func requestFlush() { wakeup.signal() }
 
-    /// Called when the pending queue passes its high-water mark. While the store is failing, the flush loop may
-    /// sit in a write that waits for the server: move pending records to the spool now, beside it. Otherwise
-    /// just flush now.
+    /// Called when the pending queue passes its high-water mark (half its capacity): flush now, and with a spool
+    /// move what is pending there at once, beside any write that may be waiting for a server that went away, so
+    /// memory stays bounded and nothing is dropped while the spool has room.
     public func relievePressure() async {
-        guard spool != nil, statistics.snapshot.consecutiveFailures > 0 else {
-            requestFlush()
-            return
-        }
+        requestFlush()
+        guard spool != nil else { return }
         guard spilling.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
         defer { spilling.store(false, ordering: .releasing) }
         await spillToSpool()

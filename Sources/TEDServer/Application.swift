@@ -49,7 +49,7 @@ public enum TEDApplication {
             router: router(runtime: runtime, registry: registry, version: version, jobs: jobs),
             // A client that stalls mid-request is cut off, so it can neither hold a connection forever nor keep a
             // graceful shutdown (and the final flush behind it) waiting.
-            server: .http1(configuration: .init(idleTimeout: .seconds(15))),
+            server: .http1(configuration: .init(idleTimeout: .seconds(5))),
             configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "ted"),
             logger: logger)
     }

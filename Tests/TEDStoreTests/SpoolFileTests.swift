@@ -6,7 +6,8 @@ import Testing
 
 /// `SpoolFile` on real files: order, durability across reopen, the size limit, quarantine, and damaged files.
 @Suite struct SpoolFileTests {
-    static let logger = Logger(label: "ted.test.spool")
+    /// Quiet: the damage tests make the spool log errors on purpose.
+    static let logger = Logger(label: "ted.test.spool", factory: { _ in SwiftLogNoOpLogHandler() })
 
     // MARK: Records (dates whole milliseconds, as stored)
 
@@ -53,9 +54,10 @@ import Testing
         while true {
             let batch = try await spool.peekOldest(limit: limit)
             if batch.isEmpty { return batches }
+            #expect(Set(batch.seqs).count == batch.seqs.count)
             #expect(try await spool.remove(batch) == batch.seqs.count)
             batches.append(batch)
-            try #require(batches.count < 100_000, "drain does not end")
+            try #require(batches.count < 5_000, "drain does not end")
         }
     }
 
@@ -333,7 +335,6 @@ import Testing
             #expect(replayed.count == recovery.recovered)
             #expect(spool.quarantinedCount == quarantinedAtOpen, "the salvage already checked every row")
             if recovery.unreadableIsExact { #expect(recovery.recovered + recovery.unreadable == records.count) }
-            #expect(recovery.recovered + recovery.unreadable <= records.count)
         } else {
             #expect(replayed.count + spool.quarantinedCount == records.count)
         }

@@ -66,7 +66,7 @@ public final class SpoolFile: Sendable {
                 unreadableIsExact: outcome.exact)
             logger.error("salvaged the damaged spool file", metadata: [
                 "path": "\(path)", "moved_to": "\(aside)", "recovered": "\(outcome.recovered)",
-                "unreadable": "\(outcome.unreadable)\(outcome.exact ? "" : " or more")",
+                "unreadable": "\(outcome.unreadable)\(outcome.exact ? "" : " (estimate)")",
             ])
         }
         connection = opened.0
@@ -154,6 +154,7 @@ public final class SpoolFile: Sendable {
     }
 
     private func peek(_ limit: Int, _ database: SQLiteDatabase) throws(StoreError) -> SpoolBatch {
+        var reindexed = false
         while true {
             let poisoned = self.state.withLock { $0.poisoned }
             var oldestSeq: Int64 = 0
@@ -184,6 +185,8 @@ public final class SpoolFile: Sendable {
             var entries: [SpoolEntry] = []
             var bad: [(row: SpoolRawRow, reason: String)] = []
             var sawOldest = false
+            var indexDisagrees = false
+            var seen: Set<Int64> = []
             var cursor = oldestSeq - 1
             while entries.count < limit {
                 let wanted = limit - entries.count
@@ -191,12 +194,18 @@ public final class SpoolFile: Sendable {
                     "SELECT seq FROM spool WHERE collection = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
                     [.text(collection), .int(cursor), .int(Int64(wanted))], { $0.int64(0) })
                 for seq in seqs where !poisoned.contains(seq) {
+                    guard seen.insert(seq).inserted else {
+                        indexDisagrees = true
+                        continue
+                    }
                     if seq == oldestSeq { sawOldest = true }
                     switch seq == oldestSeq ? .success(oldest) : Self.readRow(seq, database) {
                     case .failure(let error):
                         bad.append((Self.unreadableRow(seq, collection), "unreadable: \(error.message)"))
                     case .success(nil):
-                        break
+                        indexDisagrees = true
+                    case .success(let row?) where row.collection != collection:
+                        indexDisagrees = true  // listed under another collection than the table says
                     case .success(let row?):
                         switch row.validate() {
                         case .success(let record): entries.append(SpoolEntry(seq: row.seq, record: record))
@@ -206,6 +215,13 @@ public final class SpoolFile: Sendable {
                 }
                 guard let last = seqs.last, seqs.count == wanted else { break }
                 cursor = last
+            }
+            if (indexDisagrees || !sawOldest) && !reindexed {
+                // The index lists rows the table does not have, or misses one: damage quick_check does not see.
+                logger.error("the spool's index disagrees with its table: rebuilding it", metadata: ["path": "\(path)"])
+                try database.execute("REINDEX")
+                reindexed = true
+                continue
             }
             if !sawOldest {
                 // Its collection does not read back as stored (not UTF-8): the index lookup can never find it.
@@ -246,9 +262,15 @@ public final class SpoolFile: Sendable {
                 }
             }
             let pages = try SpoolSchema.pageStats(database)
+            // Fewer rows than asked: removed twice, or damage. Count again rather than guess.
+            let counts = removed == seqs.count ? nil : try Self.countRows(database)
             let removedRows = removed
             self.state.withLock { state in
-                state.counts[collection, default: 0] = max(0, state.counts[collection, default: 0] - removedRows)
+                if let counts {
+                    state.counts = counts
+                } else {
+                    state.counts[collection, default: 0] = max(0, state.counts[collection, default: 0] - removedRows)
+                }
                 state.poisoned.formUnion(poisoned)
                 state.pages = pages
             }
@@ -256,15 +278,15 @@ public final class SpoolFile: Sendable {
         }
     }
 
-    /// Deletes `seqs` (only rows of `collection`) in one transaction; returns how many were there.
+    /// Deletes `seqs` in one transaction; returns how many were there. By `seq` alone, so the lookup uses the table
+    /// and never a (possibly damaged) index. A `seq` is never reused (AUTOINCREMENT, and a salvage keeps them).
     private static func delete(_ seqs: [Int64], of collection: CollectionName, _ database: SQLiteDatabase) throws(StoreError) -> Int {
         try database.transaction { () throws(StoreError) -> Int in
-            let removed = try database.withStatement("DELETE FROM spool WHERE seq = ?1 AND collection = ?2") {
+            let removed = try database.withStatement("DELETE FROM spool WHERE seq = ?1") {
                 statement throws(StoreError) in
                 var removed = 0
                 for seq in seqs {
                     try statement.bind(.int(seq), at: 1)
-                    try statement.bind(.text(collection.rawValue), at: 2)
                     while try statement.step() {}
                     removed += database.changes
                     statement.reset()
@@ -299,13 +321,15 @@ public final class SpoolFile: Sendable {
         var poisoned: [Int64] = []
         for (row, reason) in bad {
             do throws(StoreError) {
-                let removed = try database.transaction { () throws(StoreError) -> Int in
-                    try SpoolSchema.quarantine(row, reason: reason, database)
-                    let removed = try database.execute("DELETE FROM spool WHERE seq = ?1", [.int(row.seq)])
-                    if removed > 0, let collection = row.collection {
-                        try SpoolSchema.adjustMeta(collection, by: -Int64(removed), database)
+                let removed = try withIndexRepair(database) { () throws(StoreError) -> Int in
+                    try database.transaction { () throws(StoreError) -> Int in
+                        try SpoolSchema.quarantine(row, reason: reason, database)
+                        let removed = try database.execute("DELETE FROM spool WHERE seq = ?1", [.int(row.seq)])
+                        if removed > 0, let collection = row.collection {
+                            try SpoolSchema.adjustMeta(collection, by: -Int64(removed), database)
+                        }
+                        return removed
                     }
-                    return removed
                 }
                 // Not deleted (its key does not find it): never look at it again in this run.
                 if removed == 0 { poisoned.append(row.seq) }

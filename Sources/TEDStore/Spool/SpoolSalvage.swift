@@ -48,14 +48,16 @@ enum SpoolSalvage {
         var failedRegions = 0
         var cursor: Int64 = 0
         var lastSeq: Int64 = .min
+        var outOfOrder = 0
         scan: while true {
             let read = source.rows(after: cursor, limit: chunkSize)
             var rows = read.rows
             let more: Bool
             if let failure = read.failure {
-                failedRegions += 1
                 let after = rows.last?.seq ?? cursor
                 if let next = nextReadable(source, after: after) {
+                    // Seqs have gaps (replayed rows), so a gap only says "at least one row lost".
+                    if next.seq > after + 1 { failedRegions += 1 }
                     logger.warning("skipped unreadable spool rows", metadata: [
                         "path": "\(damagedPath)", "after_seq": "\(after)", "next_readable_seq": "\(next.seq)",
                         "error": "\(failure)",
@@ -63,6 +65,7 @@ enum SpoolSalvage {
                     rows.append(next)
                     more = true
                 } else {
+                    failedRegions += 1
                     logger.warning("the damaged spool has no readable row after this point", metadata: [
                         "path": "\(damagedPath)", "after_seq": "\(after)", "error": "\(failure)",
                     ])
@@ -76,7 +79,8 @@ enum SpoolSalvage {
             for row in rows {
                 // Seqs are kept, so they must keep rising (a damaged page can list a row out of order).
                 guard row.seq > lastSeq else {
-                    quarantined.append((row, "out of order (seq \(row.seq) after \(lastSeq))"))
+                    // Seen again through a damaged page (or its seq is damaged): not copied, not counted as lost.
+                    outOfOrder += 1
                     continue
                 }
                 lastSeq = row.seq
@@ -105,6 +109,11 @@ enum SpoolSalvage {
             cursor = max(furthest, cursor + 1)
         }
         source.close()
+        if outOfOrder > 0 {
+            logger.warning("skipped spool rows listed out of order by a damaged page", metadata: [
+                "path": "\(damagedPath)", "rows": "\(outOfOrder)",
+            ])
+        }
         let lowerBound = bad + failedRegions
         if let expected, expected - recovered >= lowerBound {
             return SpoolSalvageOutcome(recovered: recovered, unreadable: expected - recovered, exact: true)

@@ -48,8 +48,8 @@ public struct SpoolRecovery: Sendable, Equatable {
     /// Rows of the damaged file that were not recovered: unreadable pages, or rows whose checksum or JSON failed
     /// (those are also kept in the fresh spool's quarantine).
     public let unreadable: Int
-    /// `true` when `unreadable` is exact (the damaged file's row counters were readable); otherwise it is a lower
-    /// bound (e.g. a file of zeros: nothing is known about what it held).
+    /// `true` when `unreadable` is exact (the damaged file's row counters were readable); otherwise it is an
+    /// estimate: the rows seen damaged plus one per damaged region (a file of zeros: nothing is known, 0 or 1).
     public let unreadableIsExact: Bool
 
     public init(movedAsideTo: String, reason: String, recovered: Int, unreadable: Int, unreadableIsExact: Bool) {
