@@ -155,7 +155,7 @@ class Mongo:
 
     def start(self):
         self.proc = _spawn([SECANTUS_BIN, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path",
-                            self.storage, "--standalone"], self.logfile)
+                            self.storage, "--standalone", "--sync-on-commit"], self.logfile)
 
         def ping():
             if self.proc.poll() is not None:
@@ -1231,7 +1231,10 @@ def main() -> int:
             print(f"  [{r.name.split()[0]}] {note}")
         for failure in r.failures:
             print(f"  [{r.name.split()[0]}] FAIL: {failure.splitlines()[0]}")
-    print(f"\nfaults: {sum(r.ok for r in results)}/{len(results)} cases passed in {time.monotonic() - started:.0f} s")
+    passed = sum(r.ok for r in results)
+    print(f"\nfaults: {passed}/{len(results)} cases passed in {time.monotonic() - started:.0f} s")
+    # The plain closing line CI runners read.
+    print(f"faults: {passed} passed, {len(results) - passed} failed")
     return 0 if results and all(r.ok for r in results) else 1
 
 

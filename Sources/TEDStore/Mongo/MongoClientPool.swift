@@ -32,6 +32,11 @@ final class MongoClientPool: @unchecked Sendable {
         where !mongoc_uri_has_option(uri, option) {
             mongoc_uri_set_option_as_int32(uri, option, 2000)
         }
+        // A flushed batch is dropped from memory once acknowledged: ask for acknowledgement after the journal write,
+        // so a crash of the server cannot lose it (unless the URL chose its own write concern).
+        if !mongoc_uri_has_option(uri, MONGOC_URI_JOURNAL) && !mongoc_uri_has_option(uri, MONGOC_URI_W) {
+            mongoc_uri_set_option_as_bool(uri, MONGOC_URI_JOURNAL, true)
+        }
         // A server that hangs mid-reply must not hold a flush for libmongoc's default 5 minutes.
         if !mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS) {
             mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, 30_000)
