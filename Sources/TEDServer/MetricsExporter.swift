@@ -58,7 +58,7 @@ final class MetricsExporter: Sendable {
     }
 
     private func gauge(_ name: String, _ labels: [(String, String)], _ value: Int) {
-        registry.makeGauge(name: name, labels: labels).set(Double(value))
+        registry.makeGauge(descriptor: Self.descriptor(name, unit: ""), labels: labels).set(Double(value))
     }
 
     /// Increments the counter by what the cumulative `value` grew since the last scrape.
@@ -69,7 +69,30 @@ final class MetricsExporter: Sendable {
             seen[key] = value
             return delta
         }
-        let counter = registry.makeCounter(name: name, labels: labels)
+        let base = String(name.dropLast("_total".count))
+        let counter = registry.makeCounter(descriptor: Self.descriptor(base, unit: "total"), labels: labels)
         if delta > 0 { counter.increment(by: Int64(delta)) }
     }
+
+    /// `ted_<rest>` as Prometheus descriptors want it, with the help text operators see on a scrape.
+    private static func descriptor(_ name: String, unit: String) -> MetricNameDescriptor {
+        let rest = String(name.dropFirst("ted_".count))
+        return MetricNameDescriptor(namespace: "ted", metricName: rest, unitName: unit, helpText: help[rest] ?? "")
+    }
+
+    private static let help: [String: String] = [
+        "persistence_enabled": "1 while PERSISTENCE_ENABLED is on",
+        "ring_size": "Elements held by each in-memory ring",
+        "ring_capacity": "Fixed capacity of each in-memory ring",
+        "pending_records": "Records waiting in memory for the store, by collection",
+        "spooled_records": "Records waiting in the spool for the store, by collection",
+        "records_accepted": "Records accepted while persistence was on, by collection",
+        "records_stored": "Records the store confirmed, by collection",
+        "records_superseded": "Records replaced by a newer version before they were written",
+        "records_dropped": "Records dropped by an explicit policy, by reason",
+        "ingest_rejected_requests": "Ingest requests refused, by reason",
+        "flag_changes": "Changes of the persistence flag, by source",
+        "flush_errors": "Failed flush batches",
+        "store_reachable": "1 when the last store operation succeeded",
+    ]
 }

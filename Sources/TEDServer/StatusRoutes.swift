@@ -24,11 +24,12 @@ struct StatusRoutes: Sendable {
     }
 
     /// "disabled" while the flag is off, "ok" when the store answers, "degraded" when it does not but records
-    /// can still be held, "down" when they cannot (the pending queue is full).
+    /// can still be held (in the spool, or in memory without one), "down" when they cannot.
     func persistenceHealth() async -> String {
         guard runtime.flag.isEnabled else { return "disabled" }
         if await runtime.storeReachable() { return "ok" }
-        return runtime.ingestor.counters.pending >= runtime.settings.maxPending ? "down" : "degraded"
+        let full = runtime.spool.map(\.isFull) ?? (runtime.ingestor.pendingCount >= runtime.settings.maxPending)
+        return full ? "down" : "degraded"
     }
 
     func status() async -> JSONValue {

@@ -339,4 +339,36 @@ import TEDStore
             }
         }
     }
+
+    @Test func readinessTurns503WhenTheStoreIsDownAndNothingMoreCanBeHeld() async throws {
+        var settings = Settings()
+        settings.maxPending = 10
+        settings.backend = .mongodb
+        let store = try MongoStore(url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200", database: "down", logger: Logger(label: "test"))
+        let flag = PersistenceFlag(enabled: true, source: .default, backendName: "MongoDB", logger: Logger(label: "test"))
+        let ingestor = Ingestor(settings: settings, flag: flag)
+        let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store, statistics: FlushStatistics())
+        let app = Application(router: TEDApplication.router(runtime: runtime, registry: nil, version: "test"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health/ready", method: .get) { response in
+                #expect(response.status == .ok)  // degraded: the store is down but records can still be held
+                let reply = try Self.json(response)
+                #expect(reply["checks"]?.objectValue?["persistence"] == .string("degraded"))
+            }
+            let feed = (0..<12).map { #"{"type":"game_state","game_id":"g","tick":\#($0),"price":1}"# }.joined(separator: "\n")
+            try await client.execute(uri: "/api/ingest", method: .post, headers: [.contentType: "application/x-ndjson"],
+                                     body: ByteBuffer(string: feed)) { response in
+                #expect(response.status == .accepted)
+            }
+            try await client.execute(uri: "/health/ready", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let reply = try Self.json(response)
+                #expect(reply["failing"] == .string("persistence"))
+            }
+            try await client.execute(uri: "/health/live", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        await store.close()
+    }
 }

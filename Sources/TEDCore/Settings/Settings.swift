@@ -90,7 +90,7 @@ public struct Settings: Sendable, Equatable {
 
     /// Parses and validates every variable; the first bad one is reported by name.
     public init(values: [String: String]) throws(SettingsError) {
-        var reader = ValueReader(values: values)
+        let reader = ValueReader(values: values)
         persistenceEnabled = try reader.bool("PERSISTENCE_ENABLED", default: false)
         persistenceInterval = .milliseconds(Int64(try reader.double("PERSISTENCE_INTERVAL_SECONDS", default: 30, range: 0.05...86_400) * 1000))
         batchSize = try reader.int("PERSISTENCE_BATCH_SIZE", default: 100, range: 1...100_000)

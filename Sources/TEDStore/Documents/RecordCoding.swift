@@ -165,7 +165,7 @@ extension Prediction {
             gameID: try r.string("game_id"), predictedAtTick: try r.int("predicted_at_tick"),
             predictedEndTick: try r.int("predicted_end_tick"), confidence: try r.double("confidence"),
             uncertaintyBounds: try r.optionalDocument("uncertainty_bounds").map { bounds throws(StoreError) in
-                var b = DocumentReader(document: bounds, collection: r.collection)
+                let b = DocumentReader(document: bounds, collection: r.collection)
                 return UncertaintyBounds(lower: try b.double("lower"), upper: try b.double("upper"))
             },
             featuresUsed: r.optionalDocument("features_used")?.jsonObject,
