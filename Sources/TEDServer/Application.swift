@@ -47,9 +47,9 @@ public enum TEDApplication {
                             jobs: JobsStatus?, logger: Logger) -> some ApplicationProtocol {
         Application(
             router: router(runtime: runtime, registry: registry, version: version, jobs: jobs),
-            // A client that stalls mid-request is cut off, so it can neither hold a connection forever nor keep a
-            // graceful shutdown (and the final flush behind it) waiting.
-            server: .http1(configuration: .init(idleTimeout: .seconds(5))),
+            // A connection silent for 30 s is closed: a client that stalls mid-request can neither hold it forever
+            // nor keep a graceful shutdown (and the final flush behind it) waiting. Keep-alive clients reconnect.
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "ted"),
             logger: logger)
     }

@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs, logger: logger)
         // Shutdown runs in reverse order: the HTTP server stops accepting first, then the flush drains.
         let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) } + [.init(service: app)],
+            services: services.map { .init(service: $0) } + [.init(service: BoundedShutdown(inner: app, grace: settings.shutdownGrace))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
