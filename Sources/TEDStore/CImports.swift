@@ -1,2 +1,0 @@
-import CLibMongoC
-import CSQLite
