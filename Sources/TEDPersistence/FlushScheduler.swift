@@ -111,19 +111,11 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         while ingestor.flag.isEnabled {
             if let deadline, clock.now >= deadline { return true }
             guard let batch = ingestor.takeBatch(limit: batchSize) else { return true }
-            let started = ContinuousClock.now
-            do {
-                let outcome = try await writer.write(batch.records, to: batch.collection)
+            let ok = await writeBatch(batch.records, to: batch.collection, from: "", written: &written) {
                 ingestor.complete(batch)
-                statistics.recordSuccess(batch.collection, outcome: outcome, at: Date())
-                FlushMetrics.batch(batch.collection, documents: batch.count, duration: ContinuousClock.now - started, ok: true)
-                written[batch.collection, default: 0] += batch.count
-            } catch {
+            }
+            if !ok {
                 ingestor.putBack(batch)
-                statistics.recordFailure(error, at: Date())
-                FlushMetrics.batch(batch.collection, documents: batch.count, duration: ContinuousClock.now - started, ok: false)
-                logger.error("Error persisting \(batch.collection): \(error.message)",
-                             metadata: ["collection": "\(batch.collection)", "records": "\(batch.count)"])
                 await spillToSpool()
                 return false
             }
@@ -144,23 +136,36 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                 return false
             }
             guard let collection = batch.collection, !batch.isEmpty else { return true }
-            let started = ContinuousClock.now
-            do {
-                let outcome = try await writer.write(batch.records, to: collection)
+            let ok = await writeBatch(batch.records, to: collection, from: " from the spool", written: &written) { () throws(StoreError) in
                 try await spool.remove(batch)
                 ingestor.spoolDrained(collection, stored: batch.entries.count, superseded: batch.superseded)
-                statistics.recordSuccess(collection, outcome: outcome, at: Date())
-                FlushMetrics.batch(collection, documents: batch.entries.count, duration: ContinuousClock.now - started, ok: true)
-                written[collection, default: 0] += batch.entries.count
-            } catch {
-                statistics.recordFailure(error, at: Date())
-                FlushMetrics.batch(collection, documents: batch.entries.count, duration: ContinuousClock.now - started, ok: false)
-                logger.error("Error persisting \(collection) from the spool: \(error.message)",
-                             metadata: ["collection": "\(collection)", "records": "\(batch.entries.count)"])
-                return false
             }
+            if !ok { return false }
         }
         return true
+    }
+
+    /// Writes one batch and records the outcome once for both sources (statistics, metrics, the error log operators
+    /// grep for). `confirm` runs after the store took the batch; its failure (the spool's delete) fails the batch too,
+    /// which is safe because the batch is written again idempotently.
+    private func writeBatch(_ records: [StoreRecord], to collection: CollectionName, from origin: String,
+                            written: inout [CollectionName: Int],
+                            confirm: () async throws(StoreError) -> Void) async -> Bool {
+        let started = ContinuousClock.now
+        do throws(StoreError) {
+            let outcome = try await writer.write(records, to: collection)
+            try await confirm()
+            statistics.recordSuccess(collection, outcome: outcome, at: Date())
+            FlushMetrics.batch(collection, documents: records.count, duration: ContinuousClock.now - started, ok: true)
+            written[collection, default: 0] += records.count
+            return true
+        } catch {
+            statistics.recordFailure(error, at: Date())
+            FlushMetrics.batch(collection, documents: records.count, duration: ContinuousClock.now - started, ok: false)
+            logger.error("Error persisting \(collection)\(origin): \(error.message)",
+                         metadata: ["collection": "\(collection)", "records": "\(records.count)"])
+            return false
+        }
     }
 
     /// Moves everything pending in memory to the spool, so an outage costs disk, not memory or records.
