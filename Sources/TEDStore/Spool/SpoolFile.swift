@@ -403,6 +403,8 @@ public final class SpoolFile: Sendable {
                 try database.execute("PRAGMA synchronous=FULL")
                 // Truncate the WAL back to 4 MiB after checkpoints, so it does not keep a past peak's size.
                 try database.execute("PRAGMA journal_size_limit=4194304")
+                // Zero deleted rows and freed pages, so a salvage's page scan never finds a replayed row again.
+                try database.execute("PRAGMA secure_delete=ON")
                 let check = try database.rows("PRAGMA quick_check(1)") { $0.text(0) }
                 guard check == ["ok"] else {
                     throw StoreError(

@@ -22,7 +22,10 @@ struct SpoolSalvageOutcome: Sendable {
 /// The table is read in chunks by `seq`. When a read fails (a damaged page), the next readable row is searched:
 /// exponentially growing jumps past the failure, then a binary search back to the first `seq` whose lookup works.
 /// A lookup descends the table's b-tree straight to its key, so it skips the damaged leaf pages (a damaged root
-/// makes every lookup fail, and the salvage stops after about 63 of them).
+/// makes every lookup fail, and the walk stops after about 63 of them).
+///
+/// When the walk found fewer rows than the file counted, `SpoolPageScanner` reads the leaf pages directly: a
+/// truncation that cut the interior pages leaves every leaf before the cut intact but out of the b-tree's reach.
 enum SpoolSalvage {
     static let chunkSize = 1000
 
@@ -109,6 +112,9 @@ enum SpoolSalvage {
             cursor = max(furthest, cursor + 1)
         }
         source.close()
+        if expected.map({ recovered < $0 }) ?? true {
+            recovered += scanLeafPages(of: damagedPath, into: destination, logger: logger)
+        }
         if outOfOrder > 0 {
             logger.warning("skipped spool rows listed out of order by a damaged page", metadata: [
                 "path": "\(damagedPath)", "rows": "\(outOfOrder)",
@@ -119,6 +125,79 @@ enum SpoolSalvage {
             return SpoolSalvageOutcome(recovered: recovered, unreadable: expected - recovered, exact: true)
         }
         return SpoolSalvageOutcome(recovered: recovered, unreadable: lowerBound, exact: false)
+    }
+
+    /// Rows the b-tree walk could not reach (interior pages lost), read from the leaf pages themselves; returns how
+    /// many it added to the fresh spool. Only rows whose checksum holds are taken.
+    private static func scanLeafPages(of damagedPath: String, into destination: SQLiteDatabase, logger: Logger) -> Int {
+        // Closing the source applied its WAL to the file. A WAL still there was not applied: the file alone may
+        // still list rows the WAL deleted (replayed ones), and replaying those could overwrite newer versions.
+        let wal = (try? FileManager.default.attributesOfItem(atPath: damagedPath + "-wal"))?[.size] as? Int ?? 0
+        guard wal == 0 else {
+            logger.warning("not scanning the damaged spool's pages: its WAL could not be applied", metadata: [
+                "path": "\(damagedPath)", "wal_bytes": "\(wal)",
+            ])
+            return 0
+        }
+        guard let scanner = SpoolPageScanner(path: damagedPath) else { return 0 }
+        var added = 0
+        var found: [SpoolRawRow] = []
+        do throws(StoreError) {
+            try scanner.forEachRow { row throws(StoreError) in
+                // A cell failing its checksum is damaged or stray bytes of the right shape: the count of unreadable
+                // rows already includes it.
+                guard case .success = row.validate() else { return }
+                found.append(row)
+                if found.count == chunkSize {
+                    added += try copyMissing(found, into: destination)
+                    found.removeAll(keepingCapacity: true)
+                }
+            }
+            added += try copyMissing(found, into: destination)
+        } catch {
+            logger.error("cannot write rows found by the page scan into the fresh spool: stopping the scan", metadata: [
+                "error": "\(error.message)",
+            ])
+        }
+        if added > 0 {
+            logger.warning("recovered spool rows from leaf pages the damaged b-tree no longer reaches", metadata: [
+                "path": "\(damagedPath)", "rows": "\(added)",
+            ])
+        }
+        return added
+    }
+
+    /// Copies the rows the fresh spool does not hold yet; returns how many. A row whose `seq` another row already
+    /// holds (one of the two `seq`s is damaged: the checksum does not cover it) is kept under a new `seq`.
+    private static func copyMissing(_ rows: [SpoolRawRow], into destination: SQLiteDatabase) throws(StoreError) -> Int {
+        try destination.transaction { () throws(StoreError) -> Int in
+            var seen: Set<RowKey> = []
+            var taken: Set<Int64> = []
+            var copies: [SpoolEncodedRow] = []
+            for row in rows {
+                guard let encoded = row.encoded, seen.insert(RowKey(seq: row.seq, checksum: row.checksum)).inserted else {
+                    continue
+                }
+                let stored = try destination.rows(
+                    "SELECT checksum FROM spool WHERE seq = ?1", [.int(row.seq)], { $0.int64(0) }
+                ).first
+                if stored == row.checksum { continue }
+                if stored == nil && taken.insert(row.seq).inserted {
+                    copies.append(encoded)
+                } else {
+                    copies.append(SpoolEncodedRow(
+                        seq: nil, collection: encoded.collection, recordID: encoded.recordID, doc: encoded.doc,
+                        checksum: encoded.checksum))
+                }
+            }
+            try SpoolSchema.insert(copies, destination)
+            return copies.count
+        }
+    }
+
+    private struct RowKey: Hashable {
+        let seq: Int64
+        let checksum: Int64
     }
 
     /// The first row after `cursor` whose whole-row lookup works; `nil` when none is found.
