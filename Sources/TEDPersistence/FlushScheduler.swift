@@ -36,7 +36,7 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     /// Asks for a flush now instead of at the end of the interval (admin API, tests, shutdown).
     public func requestFlush() { wakeup.signal() }
 
-    /// Called when the pending queue passes its high-water mark (half its capacity): flush now, and with a spool
+    /// Called when the pending queue reaches its high-water mark (`Ingestor.highWater`): flush now, and with a spool
     /// move what is pending there at once, beside any write that may be waiting for a server that went away, so
     /// memory stays bounded and nothing is dropped while the spool has room.
     public func relievePressure() async {
@@ -168,12 +168,16 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         }
     }
 
+    /// Records per spool transaction when spilling. Each commit waits for the disk (`synchronous=FULL`); at 1,000
+    /// a commit the spill fell behind a fast ingest and the full queue dropped records.
+    static var spillBatchSize: Int { 10_000 }
+
     /// Moves everything pending in memory to the spool, so an outage costs disk, not memory or records.
     /// Stops at the first refusal (spool full): what is left stays pending under the overflow policy.
     func spillToSpool() async {
         guard let spool else { return }
         var moved = 0
-        while let batch = ingestor.takeBatch(limit: 1000) {
+        while let batch = ingestor.takeBatch(limit: Self.spillBatchSize) {
             do {
                 try await spool.append(batch.records)
                 ingestor.handOff(batch, to: .spooled)

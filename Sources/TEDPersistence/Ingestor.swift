@@ -40,17 +40,21 @@ public final class Ingestor: Sendable {
     public let flag: PersistenceFlag
     public let sizes: BufferSizes
     public let pendingCapacity: Int
+    /// Pending records from which every ingest calls the high-water handler.
+    public let highWater: Int
     private let state: Mutex<State>
     /// Durable mode: records go to the spool before the request is acknowledged.
     private let durableSink: GroupCommitter?
-    /// Called when the pending queue passes half its capacity, so the flush can move records to the spool.
+    /// Called when the pending queue reaches `highWater`, so the flush can move records to the spool.
     private let highWaterHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
-    public init(rules: OutcomeRules, sizes: BufferSizes, pendingCapacity: Int, dropsWhenFull: Bool = true,
-                flag: PersistenceFlag, durableSink: GroupCommitter? = nil) {
+    /// `highWater` defaults to half of `pendingCapacity`.
+    public init(rules: OutcomeRules, sizes: BufferSizes, pendingCapacity: Int, highWater: Int? = nil,
+                dropsWhenFull: Bool = true, flag: PersistenceFlag, durableSink: GroupCommitter? = nil) {
         self.flag = flag
         self.sizes = sizes
         self.pendingCapacity = pendingCapacity
+        self.highWater = min(highWater ?? (pendingCapacity + 1) / 2, pendingCapacity)
         self.durableSink = durableSink
         state = Mutex(State(
             tracker: GameTracker(rules: rules),
@@ -60,12 +64,16 @@ public final class Ingestor: Sendable {
             pending: PendingQueue(capacity: pendingCapacity, dropsWhenFull: dropsWhenFull)))
     }
 
-    public convenience init(settings: Settings, flag: PersistenceFlag, durableSink: GroupCommitter? = nil) {
+    /// With a spool, records pending past `SPOOL_HIGH_WATER` (at most half the queue) move there, so memory stays
+    /// small while the store is slower than ingest; without one, half the queue only starts a flush early.
+    public convenience init(settings: Settings, flag: PersistenceFlag, spooling: Bool = false, durableSink: GroupCommitter? = nil) {
+        let half = (settings.maxPending + 1) / 2
         self.init(
             rules: OutcomeRules(sideBetWindowTicks: settings.sideBetWindowTicks,
                                 sideBetPayoutMultiplier: settings.sideBetPayoutMultiplier,
                                 sampleEveryTicks: settings.streamSampleEveryTicks),
             sizes: BufferSizes(settings: settings), pendingCapacity: settings.maxPending,
+            highWater: spooling ? min(settings.spoolHighWater, half) : half,
             dropsWhenFull: settings.overflowPolicy == .dropOldest, flag: flag, durableSink: durableSink)
     }
 
@@ -113,7 +121,7 @@ public final class Ingestor: Sendable {
             for record in records { state.pending.enqueue(record) }
             return (Receipt(derived: records.count, durable: nil), state.pending.count)
         }
-        if receipt.pending * 2 >= pendingCapacity, let handler = highWaterHandler.withLock({ $0 }) { handler() }
+        if receipt.pending >= highWater, let handler = highWaterHandler.withLock({ $0 }) { handler() }
         return receipt.0
     }
 

@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         flag.logState()
         let spool = try await openSpool(settings, hasStore: store != nil, logger: logger)
         let durableSink = settings.ingestDurability == .durable ? spool.map(GroupCommitter.init) : nil
-        let ingestor = Ingestor(settings: settings, flag: flag, durableSink: durableSink)
+        let ingestor = Ingestor(settings: settings, flag: flag, spooling: spool != nil, durableSink: durableSink)
         if let spool { ingestor.spoolRecovered(spool.file.countByCollection) }
         let statistics = FlushStatistics()
         let jobs = JobsStatus()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TEDCore
 @testable import TEDPersistence
@@ -47,6 +48,30 @@ import TEDStore
         #expect(queue.count == 0)
         #expect(queue.ledger.value(.stored, .tickSamples) == 5)
         #expect(balanced(queue))
+    }
+
+    /// The flush is told once the queue reaches the high-water mark: with a spool `SPOOL_HIGH_WATER` (at most half
+    /// the queue), without one half the queue.
+    @Test func theHighWaterHandlerFiresFromTheMarkOn() throws {
+        func calls(spooling: Bool, _ values: [String: String], records: Int) throws -> (highWater: Int, calls: Int) {
+            let ingestor = Ingestor(settings: try Settings(values: values), flag: .forTests(enabled: true), spooling: spooling)
+            let counter = Mutex(0)
+            ingestor.onHighWater { counter.withLock { $0 += 1 } }
+            // One game_state update derives one tick sample; the first also derives the game.
+            for tick in 0..<records - 1 {
+                ingestor.ingest([.gameState(GameStateUpdate(gameID: "g", tick: tick, price: 1, rugged: false, timestamp: now))], now: now)
+            }
+            return (ingestor.highWater, counter.withLock { $0 })
+        }
+        let spooled = try calls(spooling: true, ["SPOOL_HIGH_WATER": "50", "PERSISTENCE_MAX_PENDING": "1000"], records: 60)
+        #expect(spooled.highWater == 50)
+        #expect(spooled.calls == 11, "one call per ingest from 50 pending records to 60")
+        let capped = try calls(spooling: true, ["SPOOL_HIGH_WATER": "50", "PERSISTENCE_MAX_PENDING": "60"], records: 60)
+        #expect(capped.highWater == 30, "never above half the queue")
+        #expect(capped.calls == 31)
+        let unspooled = try calls(spooling: false, ["SPOOL_HIGH_WATER": "50", "PERSISTENCE_MAX_PENDING": "1000"], records: 60)
+        #expect(unspooled.highWater == 500)
+        #expect(unspooled.calls == 0)
     }
 
     @Test func aNewerVersionReplacesThePendingOne() throws {
