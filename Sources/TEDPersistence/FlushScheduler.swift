@@ -64,13 +64,17 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                 _ = backoff.failed()
             }
         }
+        let deadline = clock.now.advanced(by: shutdownGrace)
+        // Memory first into the spool (local, quick, and in order behind what the spool holds), so a SIGKILL at the
+        // end of the grace period loses nothing; the spool outlives the process whatever the flag says.
+        await spillToSpool()
         if ingestor.flag.isEnabled {
-            let deadline = clock.now.advanced(by: shutdownGrace)
-            logger.info("Flushing pending records before shutdown", metadata: ["pending": "\(ingestor.pendingCount)"])
+            logger.info("Flushing before shutdown", metadata: [
+                "pending": "\(ingestor.pendingCount)", "spooled": "\(spool?.file.count ?? 0)",
+            ])
             _ = await flushPending(deadline: deadline)
         }
-        // What the store did not take (or what waits for the flag to come back on) goes to the spool, which
-        // outlives the process; the spool is local, so this writes nothing to the store while the flag is off.
+        // What arrived meanwhile, or what the store did not take without a spool to move it to first.
         await spillToSpool()
         let remaining = ingestor.pendingCount
         if remaining > 0 {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Testing
 import TEDCore
 @testable import TEDPersistence
@@ -86,6 +87,34 @@ import TEDStore
         #expect(try await store.count(.tickSamples, where: .all) == 200)
         #expect(try await store.count(.games, where: .all) == 8)
         assertBalanced(restarted)
+        await store.close()
+    }
+
+    /// SIGTERM with the store unreachable: what is pending moves to the spool before the grace period is spent
+    /// waiting for the store, so a SIGKILL at its end (an orchestrator's stop timeout) would lose nothing.
+    @Test func shutdownSpoolsWhatIsPendingBeforeWaitingForTheStore() async throws {
+        // Nothing listens on port 1: each write waits 5 s for a server before it fails.
+        let store = try MongoStore(url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=5000", database: "nowhere", logger: logger)
+        let spool = try await spool()
+        let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
+        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(3600), batchSize: 50,
+                                   shutdownGrace: .seconds(1), clock: ContinuousClock(), spool: spool, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: flush)], logger: logger))
+        ingestor.ingest(Feed.game("sd-1", ticks: 30))
+        let pending = ingestor.pendingCount
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: .milliseconds(200))
+            let started = ContinuousClock.now
+            await group.triggerGracefulShutdown()
+            while spool.file.count < pending && ContinuousClock.now - started < .seconds(3) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(spool.file.count == pending, "in the spool well before the store's 5 s wait ends")
+            try await tasks.waitForAll()
+        }
+        #expect(ingestor.pendingCount == 0)
+        assertBalanced(ingestor)
         await store.close()
     }
 
