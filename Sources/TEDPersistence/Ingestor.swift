@@ -81,6 +81,11 @@ public final class Ingestor: Sendable {
         highWaterHandler.withLock { $0 = handler }
     }
 
+    /// Calls the high-water handler: the flush starts now and, with a spool, moves what is pending there.
+    public func askForRoom() {
+        highWaterHandler.withLock { $0 }?()
+    }
+
     /// What one ingest did: how many records it derived, and in durable mode the commit to wait for.
     public struct Receipt: Sendable {
         public let derived: Int
@@ -121,7 +126,7 @@ public final class Ingestor: Sendable {
             for record in records { state.pending.enqueue(record) }
             return (Receipt(derived: records.count, durable: nil), state.pending.count)
         }
-        if receipt.pending >= highWater, let handler = highWaterHandler.withLock({ $0 }) { handler() }
+        if receipt.pending >= highWater { askForRoom() }
         return receipt.0
     }
 

@@ -53,6 +53,25 @@ public final class PersistenceRuntime: Sendable {
         return nil
     }
 
+    /// With a spool, waits (at most `limit`) until the pending queue has room for `incoming` more records when it is
+    /// full only because the spill is behind: a client faster than the disk is slowed to its pace instead of having
+    /// records dropped or refused while the spool still has room. Returns at once when nothing is queued (flag off,
+    /// durable mode), without a spool, or once the spool is full: then the overflow policy decides.
+    public func waitForRoom(for incoming: Int, limit: Duration = .seconds(2)) async {
+        guard flag.isEnabled, settings.ingestDurability == .memory, let spool, !spool.isFull else { return }
+        let capacity = ingestor.pendingCapacity
+        // Room for twice the events: a game's rug also resolves its predictions and side bets, which may add records
+        // (the rare excess is dropped and counted under drop_oldest). A request larger than the queue waits for an
+        // empty queue, not forever.
+        let needed = min(2 * incoming, capacity)
+        guard ingestor.pendingCount + needed > capacity else { return }
+        ingestor.askForRoom()
+        let deadline = ContinuousClock.now + limit
+        while ingestor.pendingCount + needed > capacity, ContinuousClock.now < deadline, !spool.isFull {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
     /// Pings the store, at most once every two seconds (health checks may be scraped often).
     public func storeReachable() async -> Bool {
         guard let store else { return false }

@@ -61,6 +61,7 @@ struct IngestRoutes: Sendable {
         } catch {
             return reject("invalid_event", JSONResponse.error(.badRequest, "\(error.field) \(error.message)", index: error.index, field: error.field))
         }
+        await runtime.waitForRoom(for: events.count)
         if let refusal = runtime.admission() {
             return reject("overloaded", JSONResponse.error(.serviceUnavailable, refusal.reason,
                                                             headers: [.retryAfter: String(refusal.retryAfterSeconds)]))

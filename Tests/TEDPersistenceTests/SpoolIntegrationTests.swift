@@ -118,6 +118,41 @@ import TEDStore
         await store.close()
     }
 
+    /// A client faster than the spill: while the spool has room, a full queue makes the request wait for the spill
+    /// instead of dropping the oldest records (the default policy in memory mode).
+    @Test func aFullQueueWaitsForTheSpillInsteadOfDropping() async throws {
+        let store = try MongoStore(url: "mongodb://127.0.0.1:1", database: "nowhere", logger: logger)  // never written
+        let spool = try await spool()
+        var settings = Settings()
+        settings.maxPending = 100
+        settings.overflowPolicy = .dropOldest
+        let flag = PersistenceFlag.forTests(enabled: true)
+        let ingestor = Ingestor.forTests(flag: flag, pendingCapacity: 100)
+        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(3600), batchSize: 100,
+                                   shutdownGrace: .seconds(1), clock: ContinuousClock(), spool: spool, logger: logger)
+        // The spill starts a little after it is asked for, as it does behind a busy spool.
+        ingestor.onHighWater {
+            Task {
+                try? await Task.sleep(for: .milliseconds(50))
+                await flush.relievePressure()
+            }
+        }
+        let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
+                                         statistics: FlushStatistics(), spool: spool)
+        var events = 0
+        for game in 0..<10 {
+            let feed = Feed.game("w-\(game)", ticks: 30)
+            events += feed.count
+            await runtime.waitForRoom(for: feed.count)
+            ingestor.ingest(feed)
+        }
+        #expect(events > 3 * ingestor.pendingCapacity)
+        #expect(ingestor.counters.ledger.droppedTotal == 0)
+        #expect(spool.file.count > 0)
+        assertBalanced(ingestor)
+        await store.close()
+    }
+
     @Test func aFullSpoolLeavesRecordsPendingAndTheRejectPolicyRefuses() async throws {
         let store = try MongoStore(url: "mongodb://127.0.0.1:1", database: "nowhere", logger: logger)
         let spool = try await spool(maxBytes: 1 << 16)
