@@ -53,21 +53,22 @@ public final class PersistenceRuntime: Sendable {
         return nil
     }
 
-    /// With a spool, waits (at most `limit`) until the pending queue has room for `incoming` more records when it is
-    /// full only because the spill is behind: a client faster than the disk is slowed to its pace instead of having
-    /// records dropped or refused while the spool still has room. Returns at once when nothing is queued (flag off,
-    /// durable mode), without a spool, or once the spool is full: then the overflow policy decides.
+    /// With a spool, memory holds twice the high-water mark at most while the spool has room: past it, an ingest
+    /// request waits (at most `limit`) for the spill to make room, so a client faster than the disk is slowed to its
+    /// pace instead of memory filling up to `PERSISTENCE_MAX_PENDING` and records being dropped or refused. Returns
+    /// at once when nothing is queued (flag off, durable mode), without a spool, or once the spool is full: then the
+    /// pending queue's cap and the overflow policy apply.
     public func waitForRoom(for incoming: Int, limit: Duration = .seconds(2)) async {
         guard flag.isEnabled, settings.ingestDurability == .memory, let spool, !spool.isFull else { return }
-        let capacity = ingestor.pendingCapacity
-        // Room for twice the events: a game's rug also resolves its predictions and side bets, which may add records
-        // (the rare excess is dropped and counted under drop_oldest). A request larger than the queue waits for an
-        // empty queue, not forever.
-        let needed = min(2 * incoming, capacity)
-        guard ingestor.pendingCount + needed > capacity else { return }
+        // The spill starts at the high-water mark; the second half lets ingest go on while it runs.
+        let ceiling = min(2 * ingestor.highWater, ingestor.pendingCapacity)
+        // Room for twice the events: a game's rug also resolves its predictions and side bets, which may add records.
+        // A request larger than the ceiling waits for an empty queue, not forever.
+        let needed = min(2 * incoming, ceiling)
+        guard ingestor.pendingCount + needed > ceiling else { return }
         ingestor.askForRoom()
         let deadline = ContinuousClock.now + limit
-        while ingestor.pendingCount + needed > capacity, ContinuousClock.now < deadline, !spool.isFull {
+        while ingestor.pendingCount + needed > ceiling, ContinuousClock.now < deadline, !spool.isFull {
             try? await Task.sleep(for: .milliseconds(2))
         }
     }

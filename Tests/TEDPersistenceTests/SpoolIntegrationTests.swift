@@ -118,16 +118,18 @@ import TEDStore
         await store.close()
     }
 
-    /// A client faster than the spill: while the spool has room, a full queue makes the request wait for the spill
-    /// instead of dropping the oldest records (the default policy in memory mode).
-    @Test func aFullQueueWaitsForTheSpillInsteadOfDropping() async throws {
+    /// A client faster than the spill: while the spool has room, memory holds at most twice the high-water mark and
+    /// requests past it wait for the spill, instead of memory filling up and the oldest records being dropped (the
+    /// default policy in memory mode).
+    @Test func pastTwiceTheHighWaterMarkRequestsWaitForTheSpillInsteadOfDropping() async throws {
         let store = try MongoStore(url: "mongodb://127.0.0.1:1", database: "nowhere", logger: logger)  // never written
         let spool = try await spool()
         var settings = Settings()
-        settings.maxPending = 100
+        settings.maxPending = 1000
         settings.overflowPolicy = .dropOldest
         let flag = PersistenceFlag.forTests(enabled: true)
-        let ingestor = Ingestor.forTests(flag: flag, pendingCapacity: 100)
+        let ingestor = Ingestor(rules: OutcomeRules(), sizes: BufferSizes(tickSamples: 100, finishedGames: 10, sideBets: 10),
+                                pendingCapacity: 1000, highWater: 30, flag: flag)
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(3600), batchSize: 100,
                                    shutdownGrace: .seconds(1), clock: ContinuousClock(), spool: spool, logger: logger)
         // The spill starts a little after it is asked for, as it does behind a busy spool.
@@ -140,13 +142,16 @@ import TEDStore
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
                                          statistics: FlushStatistics(), spool: spool)
         var events = 0
-        for game in 0..<10 {
+        var mostPending = 0
+        for game in 0..<40 {
             let feed = Feed.game("w-\(game)", ticks: 30)
             events += feed.count
             await runtime.waitForRoom(for: feed.count)
             ingestor.ingest(feed)
+            mostPending = max(mostPending, ingestor.pendingCount)
         }
-        #expect(events > 3 * ingestor.pendingCapacity)
+        #expect(events > ingestor.pendingCapacity)
+        #expect(mostPending <= 60 + 40, "at most twice the high-water mark, plus one game's records")
         #expect(ingestor.counters.ledger.droppedTotal == 0)
         #expect(spool.file.count > 0)
         assertBalanced(ingestor)
