@@ -36,7 +36,7 @@ struct SettingsTests {
         #expect(settings.sqlitePath == "./data/ted.sqlite")
         #expect(settings.spoolPath == "./data/spool.sqlite")
         #expect(settings.spoolMaxBytes == 1 << 30)
-        #expect(settings.spoolHighWater == 20_000)
+        #expect(settings.spoolHighWater == 5_000)
         #expect(settings.ingestDurability == .memory)
         #expect(settings.overflowPolicy == .dropOldest)
         #expect(settings.host == "127.0.0.1")

@@ -62,7 +62,7 @@ public struct Settings: Sendable, Equatable {
     public var spoolPath = "./data/spool.sqlite"
     public var spoolMaxBytes: Int64 = 1 << 30
     /// Records pending in memory past which the flush moves them to the spool (when there is one).
-    public var spoolHighWater = 20_000
+    public var spoolHighWater = 5_000
     public var ingestDurability: IngestDurability = .memory
     public var overflowPolicy: OverflowPolicy = .dropOldest
     public var host = "127.0.0.1"
@@ -116,7 +116,7 @@ public struct Settings: Sendable, Equatable {
         sqlitePath = reader.string("SQLITE_PATH") ?? sqlitePath
         spoolPath = reader.string("SPOOL_PATH") ?? spoolPath
         spoolMaxBytes = Int64(try reader.int("SPOOL_MAX_BYTES", default: 1 << 30, range: 1 << 16...Int.max))
-        spoolHighWater = try reader.int("SPOOL_HIGH_WATER", default: 20_000, range: 1...100_000_000)
+        spoolHighWater = try reader.int("SPOOL_HIGH_WATER", default: 5_000, range: 1...100_000_000)
         ingestDurability = try reader.enumeration("INGEST_DURABILITY") ?? .memory
         overflowPolicy = try reader.enumeration("OVERFLOW_POLICY") ?? (ingestDurability == .durable ? .reject : .dropOldest)
         host = reader.string("HOST") ?? host
