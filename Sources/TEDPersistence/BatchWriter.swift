@@ -11,15 +11,33 @@ public struct BatchWriter: Sendable {
         self.store = store
     }
 
-    public func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+    /// A batch made ready for its write. Documents are built ahead, so the flush can build the next batch's while
+    /// the store takes the previous one; games are merged with the stored game only at their turn, after every
+    /// earlier write.
+    public enum Prepared: Sendable {
+        case insert([Document], into: CollectionName)
+        case upsert([Document], into: CollectionName)
+        case games([StoreRecord])
+    }
+
+    public func prepare(_ records: [StoreRecord], to collection: CollectionName) -> Prepared {
         switch collection {
-        case .tickSamples:
-            return try await store.insert(records.map(\.document), into: collection)
-        case .games:
-            return try await store.upsert(try await mergedGames(records), into: collection)
-        default:
-            return try await store.upsert(records.map(\.document), into: collection)
+        case .tickSamples: .insert(records.map(\.document), into: collection)
+        case .games: .games(records)
+        default: .upsert(records.map(\.document), into: collection)
         }
+    }
+
+    public func write(_ prepared: Prepared) async throws(StoreError) -> WriteOutcome {
+        switch prepared {
+        case .insert(let documents, let collection): try await store.insert(documents, into: collection)
+        case .upsert(let documents, let collection): try await store.upsert(documents, into: collection)
+        case .games(let records): try await store.upsert(try await mergedGames(records), into: .games)
+        }
+    }
+
+    public func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+        try await write(prepare(records, to: collection))
     }
 
     private func mergedGames(_ records: [StoreRecord]) async throws(StoreError) -> [Document] {

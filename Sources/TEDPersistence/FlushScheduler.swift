@@ -112,19 +112,34 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
             await spillToSpool()
             return false
         }
-        while ingestor.flag.isEnabled {
-            if let deadline, clock.now >= deadline { return true }
-            guard let batch = ingestor.takeBatch(limit: batchSize) else { return true }
-            let ok = await writeBatch(batch.records, to: batch.collection, from: "", written: &written) {
-                ingestor.complete(batch)
-            }
+        // One batch is written while the next is taken and its documents built: the flush's own work overlaps the
+        // store's. Writes stay one at a time and in order.
+        var current = nextBatch(deadline: deadline)
+        while let (batch, prepared) = current {
+            let started = ContinuousClock.now
+            async let attempt = Self.attempt(writer, prepared)
+            let next = nextBatch(deadline: deadline)
+            let ok = await settle(await attempt, started: started, count: batch.count, of: batch.collection, from: "",
+                                  written: &written) { ingestor.complete(batch) }
             if !ok {
+                // Both go back, the later one first, so the failed batch is again at the front and a newer version
+                // taken with the next batch still wins.
+                if let (taken, _) = next { ingestor.putBack(taken) }
                 ingestor.putBack(batch)
                 await spillToSpool()
                 return false
             }
+            current = next
         }
         return true
+    }
+
+    /// The next batch in memory, with its documents, while the flag is on and the deadline not passed.
+    private func nextBatch(deadline: C.Instant?) -> (PendingQueue.Batch, BatchWriter.Prepared)? {
+        guard ingestor.flag.isEnabled, deadline.map({ clock.now < $0 }) ?? true,
+            let batch = ingestor.takeBatch(limit: batchSize)
+        else { return nil }
+        return (batch, writer.prepare(batch.records, to: batch.collection))
     }
 
     /// Replays the spool, oldest first, while the flag is on. Returns false when the store or the spool failed.
@@ -140,7 +155,10 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                 return false
             }
             guard let collection = batch.collection, !batch.isEmpty else { return true }
-            let ok = await writeBatch(batch.records, to: collection, from: " from the spool", written: &written) { () throws(StoreError) in
+            let started = ContinuousClock.now
+            let outcome = await Self.attempt(writer, writer.prepare(batch.records, to: collection))
+            let ok = await settle(outcome, started: started, count: batch.entries.count, of: collection,
+                                  from: " from the spool", written: &written) { () throws(StoreError) in
                 try await spool.remove(batch)
                 ingestor.spoolDrained(collection, stored: batch.entries.count, superseded: batch.superseded)
             }
@@ -149,25 +167,33 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         return true
     }
 
-    /// Writes one batch and records the outcome once for both sources (statistics, metrics, the error log operators
-    /// grep for). `confirm` runs after the store took the batch; its failure (the spool's delete) fails the batch too,
-    /// which is safe because the batch is written again idempotently.
-    private func writeBatch(_ records: [StoreRecord], to collection: CollectionName, from origin: String,
-                            written: inout [CollectionName: Int],
-                            confirm: () async throws(StoreError) -> Void) async -> Bool {
-        let started = ContinuousClock.now
+    /// The store's write of one prepared batch, and nothing else (it may run beside the flush's other work).
+    private static func attempt(_ writer: BatchWriter, _ prepared: BatchWriter.Prepared) async -> Result<WriteOutcome, StoreError> {
         do throws(StoreError) {
-            let outcome = try await writer.write(records, to: collection)
+            return .success(try await writer.write(prepared))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Records the outcome of one batch once for both sources (statistics, metrics, the error log operators grep
+    /// for). `confirm` runs after the store took the batch; its failure (the spool's delete) fails the batch too,
+    /// which is safe because the batch is written again idempotently.
+    private func settle(_ outcome: Result<WriteOutcome, StoreError>, started: ContinuousClock.Instant, count: Int,
+                        of collection: CollectionName, from origin: String, written: inout [CollectionName: Int],
+                        confirm: () async throws(StoreError) -> Void) async -> Bool {
+        do throws(StoreError) {
+            let result = try outcome.get()
             try await confirm()
-            statistics.recordSuccess(collection, outcome: outcome, at: Date())
-            FlushMetrics.batch(collection, documents: records.count, duration: ContinuousClock.now - started, ok: true)
-            written[collection, default: 0] += records.count
+            statistics.recordSuccess(collection, outcome: result, at: Date())
+            FlushMetrics.batch(collection, documents: count, duration: ContinuousClock.now - started, ok: true)
+            written[collection, default: 0] += count
             return true
         } catch {
             statistics.recordFailure(error, at: Date())
-            FlushMetrics.batch(collection, documents: records.count, duration: ContinuousClock.now - started, ok: false)
+            FlushMetrics.batch(collection, documents: count, duration: ContinuousClock.now - started, ok: false)
             logger.error("Error persisting \(collection)\(origin): \(error.message)",
-                         metadata: ["collection": "\(collection)", "records": "\(records.count)"])
+                         metadata: ["collection": "\(collection)", "records": "\(count)"])
             return false
         }
     }

@@ -101,6 +101,36 @@ import TEDStore
         #expect(balanced(queue))
     }
 
+    /// The flush takes the next batch while one is being written; when the write fails both go back, the later
+    /// one first: the original order returns, and a newer version taken with the later batch wins.
+    @Test func twoBatchesInFlightGoBackInTheirOrder() throws {
+        var queue = PendingQueue(capacity: 100)
+        for tick in 0..<3 { queue.enqueue(sample(tick)) }
+        queue.enqueue(prediction(1))
+        let failing = try #require(Optional(queue.takeBatch(limit: 2)) ?? nil)  // ticks 0 and 1
+        let next = try #require(Optional(queue.takeBatch(limit: 10)) ?? nil)  // tick 2
+        #expect(failing.records.map(\.id) == ["g1:0", "g1:1"] && next.records.map(\.id) == ["g1:2"])
+        queue.putBack(next)
+        queue.putBack(failing)
+        #expect(queue.count == 4)
+        let again = try #require(Optional(queue.takeBatch(limit: 10)) ?? nil)
+        #expect(again.records.map(\.id) == ["g1:0", "g1:1", "g1:2"])
+        queue.complete(again)
+
+        // A newer version taken with the next batch wins over the failed batch's older one.
+        let old = try #require(Optional(queue.takeBatch(limit: 10)) ?? nil)
+        queue.enqueue(prediction(1, resolvedAt: 60))
+        let newer = try #require(Optional(queue.takeBatch(limit: 10)) ?? nil)
+        queue.putBack(newer)
+        queue.putBack(old)
+        #expect(queue.count == 1)
+        #expect(queue.ledger.value(.superseded, .predictions) == 1)
+        let last = try #require(Optional(queue.takeBatch(limit: 10)) ?? nil)
+        guard case .prediction(let p) = last.records.first else { Issue.record("no prediction"); return }
+        #expect(p.actualEndTick == 60, "the resolved version won")
+        #expect(balanced(queue))
+    }
+
     @Test func aFailedBatchYieldsToANewerVersionThatArrivedMeanwhile() throws {
         var queue = PendingQueue(capacity: 100)
         queue.enqueue(prediction(1))
