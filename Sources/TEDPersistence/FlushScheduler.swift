@@ -134,19 +134,26 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         return true
     }
 
-    /// The next batch in memory, with its documents, while the flag is on and the deadline not passed.
+    /// Whether a flush stops before its next batch: the flag went off, its deadline passed, or shutdown began during
+    /// a regular round (a long spool replay would otherwise hold the exit past the grace period; the shutdown's own
+    /// flush, with its deadline, takes over).
+    private func shouldStop(before deadline: C.Instant?) -> Bool {
+        guard ingestor.flag.isEnabled else { return true }
+        if let deadline { return clock.now >= deadline }
+        return Task.isShuttingDownGracefully
+    }
+
+    /// The next batch in memory, with its documents, unless the flush stops.
     private func nextBatch(deadline: C.Instant?) -> (PendingQueue.Batch, BatchWriter.Prepared)? {
-        guard ingestor.flag.isEnabled, deadline.map({ clock.now < $0 }) ?? true,
-            let batch = ingestor.takeBatch(limit: batchSize)
+        guard !shouldStop(before: deadline), let batch = ingestor.takeBatch(limit: batchSize)
         else { return nil }
         return (batch, writer.prepare(batch.records, to: batch.collection))
     }
 
-    /// Replays the spool, oldest first, while the flag is on. Returns false when the store or the spool failed.
+    /// Replays the spool, oldest first, until the flush stops. Returns false when the store or the spool failed.
     private func drainSpool(deadline: C.Instant?, written: inout [CollectionName: Int]) async -> Bool {
         guard let spool else { return true }
-        while ingestor.flag.isEnabled {
-            if let deadline, clock.now >= deadline { return true }
+        while !shouldStop(before: deadline) {
             let batch: SpoolBatch
             do {
                 batch = try await spool.peekOldest(limit: batchSize)

@@ -118,6 +118,37 @@ import TEDStore
         await store.close()
     }
 
+    /// SIGTERM during a long spool replay: the replay stops and the shutdown's grace period bounds the exit, instead
+    /// of the replay running to its end first.
+    @Test func aLongReplayStopsWhenShutdownBegins() async throws {
+        let store = try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger)
+        let spool = try await spool()
+        let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
+        for game in 0..<40 {
+            let records = (0..<1000).map { tick in
+                StoreRecord.tickSample(TickSample(gameID: "lr-\(game)", tick: tick, price: 1, features: nil,
+                                                  timestamp: Feed.start, createdAt: Feed.start))
+            }
+            try await spool.file.append(records)
+        }
+        ingestor.spoolRecovered(spool.file.countByCollection)
+        // 40,000 rows at this server's ~20k documents/s: a replay of about two seconds.
+        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(1), batchSize: 100,
+                                   shutdownGrace: .milliseconds(100), clock: ContinuousClock(), spool: spool, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: flush)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            while spool.file.count == 40_000 { try await Task.sleep(for: .milliseconds(5)) }  // the replay has begun
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let left = spool.file.count
+        #expect(left > 10_000, "the replay went on after shutdown began: \(left) rows left")
+        #expect(try await store.count(.tickSamples, where: .all) == 40_000 - left)
+        assertBalanced(ingestor)
+        await store.close()
+    }
+
     /// A client faster than the spill: while the spool has room, memory holds at most twice the high-water mark and
     /// requests past it wait for the spill, instead of memory filling up and the oldest records being dropped (the
     /// default policy in memory mode).
