@@ -116,6 +116,12 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         // store's. Writes stay one at a time and in order.
         var current = nextBatch(deadline: deadline)
         while let (batch, prepared) = current {
+            // Taken while the previous batch was being written: the flag may have gone off since (then nothing more
+            // is written), or the deadline passed, or shutdown began.
+            if shouldStop(before: deadline) {
+                ingestor.putBack(batch)
+                return true
+            }
             let started = ContinuousClock.now
             async let attempt = Self.attempt(writer, prepared)
             let next = nextBatch(deadline: deadline)
