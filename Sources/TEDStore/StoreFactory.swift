@@ -14,4 +14,16 @@ public enum StoreFactory {
             return try SQLiteStore(path: settings.sqlitePath, logger: logger)
         }
     }
+
+    /// `make`, then a ping, so a command fails at once on a store that does not answer (closed again then).
+    public static func open(settings: Settings, logger: Logger) async throws(StoreError) -> any DocumentStore {
+        let store = try make(settings: settings, logger: logger)
+        do {
+            try await store.ping()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
 }

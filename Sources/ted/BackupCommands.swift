@@ -35,7 +35,7 @@ struct BackupCommand: AsyncParsableCommand {
             let result = try await writer.write()
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("✓ Backup written: \(result.path) (\(BackupSession.formatBytes(result.bytes)), \(String(format: "%.1f", seconds)) s)")
+            print("✓ Backup written: \(result.path) (\(CommandOutput.formatBytes(result.bytes)), \(String(format: "%.1f", seconds)) s)")
             for collection in result.header.collections { print("  \(collection.name): \(collection.count) document(s)") }
             for name in result.removed { print("  removed old backup \(name)") }
         }
@@ -123,7 +123,7 @@ struct VerifyCommand: AsyncParsableCommand {
                     file = try BackupFiles.resolve(backup, directory: settings.backupDirectory)
                     header = try await BackupReader.readHeader(file)
                 } catch {
-                    throw BackupSession.failure(error.message)
+                    throw CommandOutput.failure(error.message)
                 }
                 print("Backup \(file) (\(header.backend), taken \(Timestamp.formatISO8601(header.createdAt))):")
                 let counts = Dictionary(report.collections.map { ($0.name, $0.documentCount ?? 0) }, uniquingKeysWith: { a, _ in a })
@@ -150,42 +150,19 @@ enum BackupSession {
         let settings = try SettingsLoader.loadOrExit(environment: ProcessInfo.processInfo.environment)
         let store: any DocumentStore
         do throws(StoreError) {
-            store = try StoreFactory.make(settings: settings, logger: Logger(label: "ted.backup"))
-            do {
-                try await store.ping()
-            } catch {
-                await store.close()
-                throw error
-            }
+            store = try await StoreFactory.open(settings: settings, logger: Logger(label: "ted.backup"))
         } catch {
-            throw failure("Cannot open the \(settings.backend.rawValue) store: \(MongoURL.scrub(error.message, url: settings.mongoURL))")
+            throw CommandOutput.failure("Cannot open the \(settings.backend.rawValue) store: \(MongoURL.scrub(error.message, url: settings.mongoURL))")
         }
         do {
             try await body(store, settings)
             await store.close()
         } catch let error as BackupError {
             await store.close()
-            throw failure(MongoURL.scrub(error.message, url: settings.mongoURL))
+            throw CommandOutput.failure(MongoURL.scrub(error.message, url: settings.mongoURL))
         } catch {
             await store.close()
             throw error
         }
-    }
-
-    /// Prints `message` on standard error; the returned exit code ends the process with status 1.
-    static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("✗ \(message)\n".utf8))
-        return .failure
-    }
-
-    static func formatBytes(_ bytes: Int64) -> String {
-        let units = ["bytes", "KB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
     }
 }

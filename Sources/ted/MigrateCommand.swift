@@ -60,7 +60,7 @@ struct MigrateCommand: AsyncParsableCommand {
         for migration in report.pending { print("  \(migration.label)") }
         print("Collections:")
         for collection in report.collections { printCollection(collection) }
-        print("Database size: \(formatBytes(report.databaseSizeBytes))")
+        print("Database size: \(CommandOutput.formatBytes(report.databaseSizeBytes))")
         for row in report.status.appliedWithoutFile { print("⚠ \(row.label) is applied but has no file in the migrations directory") }
         print("✓ Database verification complete (dry run: nothing was written)")
         guard report.status.checksumMismatches.isEmpty else {
@@ -84,17 +84,6 @@ struct MigrateCommand: AsyncParsableCommand {
             print("    index differs: existing \(difference.existing.summary), declared \(difference.expected.summary) (--force replaces it)")
         }
         for index in collection.unexpectedIndexes { print("    index no migration declares (slows inserts): \(index.summary)") }
-    }
-
-    private static func formatBytes(_ bytes: Int64) -> String {
-        let units = ["bytes", "KB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
     }
 
     /// `ted migrate status`: applied and pending migrations, and applied files that changed.
@@ -158,13 +147,13 @@ enum MigrationSession {
         do {
             settings = try Settings.load()
         } catch {
-            throw failure("\(error)")
+            throw CommandOutput.failure("\(error)")
         }
         let migrations: [Migration]
         do {
             migrations = try MigrationLoader.load(directory: source.directory)
         } catch {
-            throw failure(error.description)
+            throw CommandOutput.failure(error.description)
         }
         let store = try await open(settings)
         let runner = MigrationRunner(store: store, migrations: migrations) { event in print(event.description) }
@@ -173,7 +162,7 @@ enum MigrationSession {
             await store.close()
         } catch let error as MigrationError {
             await store.close()
-            throw failure(error.description)
+            throw CommandOutput.failure(error.description)
         } catch {
             await store.close()
             throw error
@@ -187,23 +176,11 @@ enum MigrationSession {
         case .sqlite: "SQLite database \(settings.sqlitePath)"
         }
         do throws(StoreError) {
-            let store = try StoreFactory.make(settings: settings, logger: Logger(label: "ted.migrate"))
-            do {
-                try await store.ping()
-            } catch {
-                await store.close()
-                throw error
-            }
+            let store = try await StoreFactory.open(settings: settings, logger: Logger(label: "ted.migrate"))
             print(settings.backend == .mongodb ? "✓ MongoDB connection successful" : "✓ SQLite database opened")
             return store
         } catch {
-            throw failure("Cannot open \(target): \(MongoURL.scrub(error.message, url: settings.mongoURL))")
+            throw CommandOutput.failure("Cannot open \(target): \(MongoURL.scrub(error.message, url: settings.mongoURL))")
         }
-    }
-
-    /// Prints `message` on standard error; the returned exit code ends the process with status 1.
-    private static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("✗ \(message)\n".utf8))
-        return .failure
     }
 }
