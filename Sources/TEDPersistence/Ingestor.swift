@@ -48,13 +48,14 @@ public final class Ingestor: Sendable {
     /// Called when the pending queue reaches `highWater`, so the flush can move records to the spool.
     private let highWaterHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
-    /// `highWater` defaults to half of `pendingCapacity`.
+    /// `highWater` defaults to, and never passes, half of `pendingCapacity`.
     public init(rules: OutcomeRules, sizes: BufferSizes, pendingCapacity: Int, highWater: Int? = nil,
                 dropsWhenFull: Bool = true, flag: PersistenceFlag, durableSink: GroupCommitter? = nil) {
         self.flag = flag
         self.sizes = sizes
         self.pendingCapacity = pendingCapacity
-        self.highWater = min(highWater ?? (pendingCapacity + 1) / 2, pendingCapacity)
+        let half = (pendingCapacity + 1) / 2
+        self.highWater = min(highWater ?? half, half)
         self.durableSink = durableSink
         state = Mutex(State(
             tracker: GameTracker(rules: rules),
@@ -67,13 +68,12 @@ public final class Ingestor: Sendable {
     /// With a spool, records pending past `SPOOL_HIGH_WATER` (at most half the queue) move there, so memory stays
     /// small while the store is slower than ingest; without one, half the queue only starts a flush early.
     public convenience init(settings: Settings, flag: PersistenceFlag, spooling: Bool = false, durableSink: GroupCommitter? = nil) {
-        let half = (settings.maxPending + 1) / 2
         self.init(
             rules: OutcomeRules(sideBetWindowTicks: settings.sideBetWindowTicks,
                                 sideBetPayoutMultiplier: settings.sideBetPayoutMultiplier,
                                 sampleEveryTicks: settings.streamSampleEveryTicks),
             sizes: BufferSizes(settings: settings), pendingCapacity: settings.maxPending,
-            highWater: spooling ? min(settings.spoolHighWater, half) : half,
+            highWater: spooling ? settings.spoolHighWater : nil,
             dropsWhenFull: settings.overflowPolicy == .dropOldest, flag: flag, durableSink: durableSink)
     }
 

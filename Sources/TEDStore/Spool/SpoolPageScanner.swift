@@ -149,16 +149,19 @@ struct SpoolPageScanner: ~Copyable {
 
     /// An INTEGER column of serial type `type` (1–6: big-endian two's complement; 8 and 9: the constants 0 and 1).
     private static func integer(_ type: Int64, _ bytes: [UInt8], at offset: Int) -> Int64? {
-        let widths: [Int64: Int] = [1: 1, 2: 2, 3: 3, 4: 4, 5: 6, 6: 8]
+        let width: Int
         switch type {
         case 8: return 0
         case 9: return 1
-        default:
-            guard let width = widths[type], offset + width <= bytes.count else { return nil }
-            var value: Int64 = bytes[offset] & 0x80 == 0 ? 0 : -1
-            for byte in bytes[offset..<offset + width] { value = value << 8 | Int64(byte) }
-            return value
+        case 1...4: width = Int(type)
+        case 5: width = 6
+        case 6: width = 8
+        default: return nil
         }
+        guard offset + width <= bytes.count else { return nil }
+        var value: Int64 = bytes[offset] & 0x80 == 0 ? 0 : -1
+        for byte in bytes[offset..<offset + width] { value = value << 8 | Int64(byte) }
+        return value
     }
 
     /// A SQLite varint: 1 to 9 bytes, big-endian, 7 bits a byte with the high bit as "more", all 8 bits in the 9th.
