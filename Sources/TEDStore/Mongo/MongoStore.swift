@@ -550,31 +550,24 @@ enum HourlyPipelines {
     static func metrics(start: Date, end: Date, games: Int, predictions: [Document], sideBets: [Document]) -> Document {
         let p = predictions.first ?? Document()
         let s = sideBets.first ?? Document()
-        func count(_ value: DocumentValue?) -> DocumentValue { .int64(Int64(value?.intValue ?? 0)) }
-        func number(_ value: DocumentValue?) -> DocumentValue { value?.doubleValue.map(DocumentValue.double) ?? .null }
-        return [
-            "hour_start": .date(start),
-            "hour_end": .date(end),
-            "games_analyzed": .int64(Int64(games)),
-            "predictions_made": count(p["made"]),
-            "predictions_resolved": count(p["resolved"]),
-            "prediction_metrics": .document([
-                "median_e40": number(p["median_e40"]),
-                "mean_e40": number(p["mean_e40"]),
-                "mean_absolute_error": number(p["mean_absolute_error"]),
-                "within_1_window": count(p["within_1_window"]),
-                "within_2_windows": count(p["within_2_windows"]),
-                "within_3_windows": count(p["within_3_windows"]),
-            ]),
-            "side_bet_metrics": .document([
-                "total_recommended": count(s["total_recommended"]),
-                "bets_placed": count(s["bets_placed"]),
-                "positive_ev_count": count(s["positive_ev_count"]),
-                "bets_won": count(s["bets_won"]),
-                "bets_lost": count(s["bets_lost"]),
-                "net_payout": .double(s["net_payout"]?.doubleValue ?? 0),
-                "roi_percentage": number(s["roi_percentage"]),
-            ]),
-        ]
+        func count(_ value: DocumentValue?) -> Int64 { Int64(value?.intValue ?? 0) }
+        var metrics = HourlyMetricsDocument(start: start, end: end)
+        metrics.gamesAnalyzed = Int64(games)
+        metrics.predictionsMade = count(p["made"])
+        metrics.predictionsResolved = count(p["resolved"])
+        metrics.medianE40 = p["median_e40"]?.doubleValue
+        metrics.meanE40 = p["mean_e40"]?.doubleValue
+        metrics.meanAbsoluteError = p["mean_absolute_error"]?.doubleValue
+        metrics.withinOneWindow = count(p["within_1_window"])
+        metrics.withinTwoWindows = count(p["within_2_windows"])
+        metrics.withinThreeWindows = count(p["within_3_windows"])
+        metrics.totalRecommended = count(s["total_recommended"])
+        metrics.betsPlaced = count(s["bets_placed"])
+        metrics.positiveEVCount = count(s["positive_ev_count"])
+        metrics.betsWon = count(s["bets_won"])
+        metrics.betsLost = count(s["bets_lost"])
+        metrics.netPayout = s["net_payout"]?.doubleValue ?? 0
+        metrics.roiPercentage = s["roi_percentage"]?.doubleValue
+        return metrics.document
     }
 }

@@ -584,67 +584,36 @@ enum SQLiteHourlyMetrics {
 
     /// `range` binds [start, end) in milliseconds. Run inside one read transaction for a consistent snapshot.
     static func compute(start: Date, end: Date, range: [SQLiteValue], in database: SQLiteDatabase) throws(StoreError) -> Document {
-        func number(_ value: Double?) -> DocumentValue { value.map(DocumentValue.double) ?? .null }
-
-        var gameCount: Int64 = 0
+        var metrics = HourlyMetricsDocument(start: start, end: end)
         if try database.tableExists(CollectionName.games.rawValue) {
-            gameCount = try database.rows(games, range) { $0.int64(0) }.first ?? 0
+            metrics.gamesAnalyzed = try database.rows(games, range) { $0.int64(0) }.first ?? 0
         }
-
-        var made: Int64 = 0, resolved: Int64 = 0, within1: Int64 = 0, within2: Int64 = 0, within3: Int64 = 0
-        var meanE40: Double?, meanAbsoluteError: Double?, median: Double?
         if try database.tableExists(CollectionName.predictions.rawValue) {
             try database.withStatement(predictions, range) { row throws(StoreError) in
                 guard try row.step() else { return }
-                made = row.int64(0)
-                resolved = row.int64(1)
-                meanE40 = row.optionalDouble(2)
-                meanAbsoluteError = row.optionalDouble(3)
-                within1 = row.int64(4)
-                within2 = row.int64(5)
-                within3 = row.int64(6)
+                metrics.predictionsMade = row.int64(0)
+                metrics.predictionsResolved = row.int64(1)
+                metrics.meanE40 = row.optionalDouble(2)
+                metrics.meanAbsoluteError = row.optionalDouble(3)
+                metrics.withinOneWindow = row.int64(4)
+                metrics.withinTwoWindows = row.int64(5)
+                metrics.withinThreeWindows = row.int64(6)
             }
-            median = try database.rows(medianE40, range) { $0.optionalDouble(0) }.first ?? nil
+            metrics.medianE40 = try database.rows(medianE40, range) { $0.optionalDouble(0) }.first ?? nil
         }
-
-        var total: Int64 = 0, placed: Int64 = 0, positive: Int64 = 0, won: Int64 = 0, lost: Int64 = 0
-        var netPayout = 0.0
         if try database.tableExists(CollectionName.sideBets.rawValue) {
             try database.withStatement(sideBets, range) { row throws(StoreError) in
                 guard try row.step() else { return }
-                total = row.int64(0)
-                placed = row.int64(1)
-                positive = row.int64(2)
-                won = row.int64(3)
-                lost = row.int64(4)
-                netPayout = row.double(5)
+                metrics.totalRecommended = row.int64(0)
+                metrics.betsPlaced = row.int64(1)
+                metrics.positiveEVCount = row.int64(2)
+                metrics.betsWon = row.int64(3)
+                metrics.betsLost = row.int64(4)
+                metrics.netPayout = row.double(5)
             }
         }
-        let settled = won + lost
-
-        return [
-            "hour_start": .date(start),
-            "hour_end": .date(end),
-            "games_analyzed": .int64(gameCount),
-            "predictions_made": .int64(made),
-            "predictions_resolved": .int64(resolved),
-            "prediction_metrics": .document([
-                "median_e40": number(median),
-                "mean_e40": number(meanE40),
-                "mean_absolute_error": number(meanAbsoluteError),
-                "within_1_window": .int64(within1),
-                "within_2_windows": .int64(within2),
-                "within_3_windows": .int64(within3),
-            ]),
-            "side_bet_metrics": .document([
-                "total_recommended": .int64(total),
-                "bets_placed": .int64(placed),
-                "positive_ev_count": .int64(positive),
-                "bets_won": .int64(won),
-                "bets_lost": .int64(lost),
-                "net_payout": .double(netPayout),
-                "roi_percentage": settled > 0 ? .double(netPayout / Double(settled) * 100) : .null,
-            ]),
-        ]
+        let settled = metrics.betsWon + metrics.betsLost
+        metrics.roiPercentage = settled > 0 ? metrics.netPayout / Double(settled) * 100 : nil
+        return metrics.document
     }
 }
