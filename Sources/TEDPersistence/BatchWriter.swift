@@ -1,56 +1,70 @@
 import TEDCore
 import TEDStore
 
-/// Writes one batch of one collection, idempotently: tick samples are inserted if absent; predictions and
-/// side bets replace their earlier version; games are merged with the stored game first, so a restart in
-/// mid-game never resets its start, peak or counters.
+/// Writes one batch of one collection and says what became of each record. The store's writes commute (facts
+/// inserted once, outcomes only set, games merged monotonically), so batches may be written in any order, again, or
+/// by two instances. After facts are written, the outcomes of the games they belong to are resolved in the store.
 public struct BatchWriter: Sendable {
     public let store: any DocumentStore
+    public let rules: OutcomeRules
 
-    public init(store: any DocumentStore) {
+    public init(store: any DocumentStore, rules: OutcomeRules) {
         self.store = store
+        self.rules = rules
     }
 
-    /// A batch made ready for its write. Documents are built ahead, so the flush can build the next batch's while
-    /// the store takes the previous one; games are merged with the stored game only at their turn, after every
-    /// earlier write.
-    public enum Prepared: Sendable {
-        case insert([Document], into: CollectionName)
-        case upsert([Document], into: CollectionName)
-        case games([StoreRecord])
+    /// What became of a batch: each record's fate in order, and the error of the outcome resolution when it failed
+    /// for a reason a retry would not cure (the records are stored all the same).
+    public struct Result: Sendable {
+        public var fates: [RecordFate]
+        public var resolutionError: StoreError?
     }
 
-    public func prepare(_ records: [StoreRecord], to collection: CollectionName) -> Prepared {
-        switch collection {
-        case .tickSamples: .insert(records.map(\.document), into: collection)
-        case .games: .games(records)
-        default: .upsert(records.map(\.document), into: collection)
-        }
-    }
-
-    public func write(_ prepared: Prepared) async throws(StoreError) -> WriteOutcome {
-        switch prepared {
-        case .insert(let documents, let collection): try await store.insert(documents, into: collection)
-        case .upsert(let documents, let collection): try await store.upsert(documents, into: collection)
-        case .games(let records): try await store.upsert(try await mergedGames(records), into: .games)
-        }
-    }
-
-    public func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> WriteOutcome {
-        try await write(prepare(records, to: collection))
-    }
-
-    private func mergedGames(_ records: [StoreRecord]) async throws(StoreError) -> [Document] {
-        let stored = try await store.find(.games, where: .ids(records.map(\.id)), sort: nil, limit: nil)
-        var storedByID: [String: GameRecord] = [:]
-        for document in stored {
-            if case .game(let game) = try StoreRecord(document: document, collection: .games) {
-                storedByID[game.gameID] = game
+    public func write(_ records: [StoreRecord], to collection: CollectionName) async -> Result {
+        var fates = await fates(of: records, in: collection)
+        let games = Self.gamesToResolve(records, fates: fates, in: collection)
+        guard !games.isEmpty else { return Result(fates: fates) }
+        do throws(StoreError) {
+            try await store.resolveOutcomes(ofGames: games, rules: rules)
+        } catch where error.isRetryable {
+            // Stored but not resolved: written again later (a no-op) so the resolution runs again.
+            for index in fates.indices where fates[index] == .stored || fates[index] == .alreadyStored {
+                fates[index] = .retryable(error)
             }
+        } catch {
+            return Result(fates: fates, resolutionError: error)
         }
-        return records.compactMap { record -> Document? in
-            guard case .game(let game) = record else { return nil }
-            return (storedByID[game.gameID].map(game.merged(withStored:)) ?? game).document
+        return Result(fates: fates)
+    }
+
+    /// The store's fates; when it refuses a whole call for a reason a retry would not cure, one record may be at
+    /// fault: halve the batch until it is found, so it alone is refused and nothing waits behind it.
+    private func fates(of records: [StoreRecord], in collection: CollectionName) async -> [RecordFate] {
+        do throws(StoreError) {
+            return try await store.write(records, to: collection)
+        } catch where error.isRetryable {
+            return Array(repeating: .retryable(error), count: records.count)
+        } catch {
+            guard records.count > 1 else { return [.refused(error)] }
+            let half = records.count / 2
+            return await fates(of: Array(records[..<half]), in: collection) + fates(of: Array(records[half...]), in: collection)
         }
+    }
+
+    /// Games whose outcomes may now be resolvable: ended games just written, or the games of predictions and side
+    /// bets just written (the store resolves those whose game it holds as ended).
+    private static func gamesToResolve(_ records: [StoreRecord], fates: [RecordFate], in collection: CollectionName) -> [String] {
+        var ids: [String] = []
+        var seen: Set<String> = []
+        for (record, fate) in zip(records, fates) where fate == .stored || fate == .alreadyStored {
+            let id: String? = switch record {
+            case .game(let game): game.ended ? game.gameID : nil
+            case .prediction(let prediction): prediction.gameID
+            case .sideBet(let sideBet): sideBet.gameID
+            case .tickSample: nil
+            }
+            if let id, seen.insert(id).inserted { ids.append(id) }
+        }
+        return ids
     }
 }

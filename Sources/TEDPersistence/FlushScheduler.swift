@@ -10,6 +10,7 @@ import TEDStore
 public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration == Duration {
     let ingestor: Ingestor
     let writer: BatchWriter
+    let deadLetters: DeadLetters
     let spool: Spool?
     let interval: Duration
     let batchSize: Int
@@ -23,7 +24,8 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     public init(ingestor: Ingestor, store: any DocumentStore, interval: Duration, batchSize: Int, shutdownGrace: Duration,
                 clock: C, statistics: FlushStatistics = FlushStatistics(), spool: Spool? = nil, logger: Logger) {
         self.ingestor = ingestor
-        writer = BatchWriter(store: store)
+        writer = BatchWriter(store: store, rules: ingestor.rules)
+        deadLetters = DeadLetters(store: store)
         self.spool = spool
         self.interval = interval
         self.batchSize = batchSize
@@ -96,8 +98,9 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         }
     }
 
-    /// Writes batches until nothing is pending, the flag goes off, a write fails or the deadline passes.
-    /// Returns false when a write failed.
+    /// Writes batches until nothing is pending, the flag goes off or the deadline passes. Each collection goes on
+    /// independently: one whose write failed waits for the next round, the others are still written. Returns false
+    /// when a write failed.
     @discardableResult
     public func flushPending(deadline: C.Instant?) async -> Bool {
         var written: [CollectionName: Int] = [:]
@@ -107,37 +110,19 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                 logger.info("Persisted: {\(summary)}")
             }
         }
-        // The spool holds older records than memory: replay it first so a newer version is never overwritten.
-        if spool != nil, !(await drainSpool(deadline: deadline, written: &written)) {
-            await spillToSpool()
-            return false
-        }
-        // One batch is written while the next is taken and its documents built: the flush's own work overlaps the
-        // store's. Writes stay one at a time and in order.
-        var current = nextBatch(deadline: deadline)
-        while let (batch, prepared) = current {
-            // Taken while the previous batch was being written: the flag may have gone off since (then nothing more
-            // is written), or the deadline passed, or shutdown began.
-            if shouldStop(before: deadline) {
-                ingestor.putBack(batch)
-                return true
-            }
+        var failed: Set<CollectionName> = []
+        if let spool { await drainSpool(spool, deadline: deadline, written: &written, failed: &failed) }
+        while !shouldStop(before: deadline), let batch = ingestor.takeBatch(limit: batchSize, excluding: failed) {
             let started = ContinuousClock.now
-            async let attempt = Self.attempt(writer, prepared)
-            let next = nextBatch(deadline: deadline)
-            let ok = await settle(await attempt, started: started, count: batch.count, of: batch.collection, from: "",
-                                  written: &written) { ingestor.complete(batch) }
-            if !ok {
-                // Both go back, the later one first, so the failed batch is again at the front and a newer version
-                // taken with the next batch still wins.
-                if let (taken, _) = next { ingestor.putBack(taken) }
-                ingestor.putBack(batch)
-                await spillToSpool()
-                return false
+            let fates = await writeBatch(batch.records, to: batch.collection)
+            ingestor.settle(batch, fates: fates)
+            if !report(fates, started: started, of: batch.collection, from: "", written: &written) {
+                failed.insert(batch.collection)
             }
-            current = next
         }
-        return true
+        // A collection the store cannot take now: what is pending moves to the spool (disk, not memory or records).
+        if !failed.isEmpty { await spillToSpool() }
+        return failed.isEmpty
     }
 
     /// Whether a flush stops before its next batch: the flag went off, its deadline passed, or shutdown began during
@@ -149,66 +134,101 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         return Task.isShuttingDownGracefully
     }
 
-    /// The next batch in memory, with its documents, unless the flush stops.
-    private func nextBatch(deadline: C.Instant?) -> (PendingQueue.Batch, BatchWriter.Prepared)? {
-        guard !shouldStop(before: deadline), let batch = ingestor.takeBatch(limit: batchSize)
-        else { return nil }
-        return (batch, writer.prepare(batch.records, to: batch.collection))
-    }
-
-    /// Replays the spool, oldest first, until the flush stops. Returns false when the store or the spool failed.
-    private func drainSpool(deadline: C.Instant?, written: inout [CollectionName: Int]) async -> Bool {
-        guard let spool else { return true }
+    /// Replays the spool, oldest first, collection by collection, until the flush stops. Retried records stay in the
+    /// spool; stored and refused ones leave it.
+    private func drainSpool(_ spool: Spool, deadline: C.Instant?, written: inout [CollectionName: Int],
+                            failed: inout Set<CollectionName>) async {
         while !shouldStop(before: deadline) {
             let batch: SpoolBatch
             do {
-                batch = try await spool.peekOldest(limit: batchSize)
+                batch = try await spool.peekOldest(limit: batchSize, excluding: failed)
             } catch {
                 logger.error("Error reading the spool: \(error.message)")
-                return false
+                failed.formUnion(CollectionName.flushed)
+                return
             }
-            guard let collection = batch.collection, !batch.isEmpty else { return true }
+            guard let collection = batch.collection, !batch.isEmpty else { return }
             let started = ContinuousClock.now
-            let outcome = await Self.attempt(writer, writer.prepare(batch.records, to: collection))
-            let ok = await settle(outcome, started: started, count: batch.entries.count, of: collection,
-                                  from: " from the spool", written: &written) { () throws(StoreError) in
-                try await spool.remove(batch)
-                ingestor.spoolDrained(collection, stored: batch.entries.count, superseded: batch.superseded)
+            let fates = await writeBatch(batch.records, to: collection)
+            var kept: [SpoolEntry] = []
+            var stored = 0, rejected = 0
+            for (entry, fate) in zip(batch.entries, fates) {
+                switch fate {
+                case .stored, .alreadyStored: stored += 1
+                case .refused: rejected += 1
+                case .retryable: kept.append(entry)
+                }
             }
-            if !ok { return false }
+            let done = batch.removing(keeping: kept)
+            do {
+                try await spool.remove(done)
+            } catch {
+                // Written but still in the spool: written again later, idempotently.
+                logger.error("Error removing replayed records from the spool: \(error.message)")
+                failed.insert(collection)
+                continue
+            }
+            ingestor.spoolDrained(collection, stored: stored, rejected: rejected, superseded: done.superseded)
+            if !report(fates, started: started, of: collection, from: " from the spool", written: &written) {
+                failed.insert(collection)
+            }
         }
-        return true
     }
 
-    /// The store's write of one prepared batch, and nothing else (it may run beside the flush's other work).
-    private static func attempt(_ writer: BatchWriter, _ prepared: BatchWriter.Prepared) async -> Result<WriteOutcome, StoreError> {
-        do throws(StoreError) {
-            return .success(try await writer.write(prepared))
-        } catch {
-            return .failure(error)
+    /// Writes one batch and dead-letters what the store refused for good. A refused record whose dead-letter cannot
+    /// be written either is retried instead, so it is never lost.
+    private func writeBatch(_ records: [StoreRecord], to collection: CollectionName) async -> [RecordFate] {
+        let result = await writer.write(records, to: collection)
+        if let error = result.resolutionError {
+            logger.error("Error resolving outcomes in \(collection): \(error.message)")
         }
+        var fates = result.fates
+        let refused = zip(records, fates).compactMap { record, fate -> (record: StoreRecord, error: StoreError)? in
+            if case .refused(let error) = fate { return (record, error) }
+            return nil
+        }
+        guard let first = refused.first else { return fates }
+        do throws(StoreError) {
+            try await deadLetters.add(refused, at: Date())
+            logger.error("Error persisting \(collection): \(refused.count) records refused and moved to the dead-letter; first: \(first.error.message)",
+                         metadata: ["collection": "\(collection)", "records": "\(refused.count)", "code": "\(first.error.code)"])
+        } catch {
+            logger.error("Error persisting \(collection): cannot write the dead-letter, the refused records are retried: \(error.message)")
+            for index in fates.indices {
+                if case .refused = fates[index] { fates[index] = .retryable(error) }
+            }
+        }
+        return fates
     }
 
     /// Records the outcome of one batch once for both sources (statistics, metrics, the error log operators grep
-    /// for). `confirm` runs after the store took the batch; its failure (the spool's delete) fails the batch too,
-    /// which is safe because the batch is written again idempotently.
-    private func settle(_ outcome: Result<WriteOutcome, StoreError>, started: ContinuousClock.Instant, count: Int,
-                        of collection: CollectionName, from origin: String, written: inout [CollectionName: Int],
-                        confirm: () async throws(StoreError) -> Void) async -> Bool {
-        do throws(StoreError) {
-            let result = try outcome.get()
-            try await confirm()
-            statistics.recordSuccess(collection, outcome: result, at: Date())
-            FlushMetrics.batch(collection, documents: count, duration: ContinuousClock.now - started, ok: true)
-            written[collection, default: 0] += count
-            return true
-        } catch {
-            statistics.recordFailure(error, at: Date())
-            FlushMetrics.batch(collection, documents: count, duration: ContinuousClock.now - started, ok: false)
-            logger.error("Error persisting \(collection)\(origin): \(error.message)",
-                         metadata: ["collection": "\(collection)", "records": "\(count)"])
-            return false
+    /// for). Returns false when some of its records must be written again.
+    private func report(_ fates: [RecordFate], started: ContinuousClock.Instant, of collection: CollectionName,
+                        from origin: String, written: inout [CollectionName: Int]) -> Bool {
+        var tally = FlushStatistics.Tally()
+        var retryError: StoreError?
+        for fate in fates {
+            switch fate {
+            case .stored: tally.stored += 1
+            case .alreadyStored: tally.alreadyStored += 1
+            case .refused: tally.rejected += 1
+            case .retryable(let error): retryError = retryError ?? error
+            }
         }
+        let duration = ContinuousClock.now - started
+        if tally.stored + tally.alreadyStored + tally.rejected > 0 {
+            statistics.recordBatch(collection, tally, at: Date())
+            written[collection, default: 0] += tally.stored + tally.alreadyStored
+        }
+        guard let retryError else {
+            FlushMetrics.batch(collection, documents: fates.count, duration: duration, ok: true)
+            return true
+        }
+        statistics.recordFailure(retryError, at: Date())
+        FlushMetrics.batch(collection, documents: fates.count, duration: duration, ok: false)
+        logger.error("Error persisting \(collection)\(origin): \(retryError.message)",
+                     metadata: ["collection": "\(collection)", "records": "\(fates.count)"])
+        return false
     }
 
     /// Records per spool transaction when spilling. Each commit waits for the disk (`synchronous=FULL`); at 1,000

@@ -10,6 +10,7 @@ public final class FlushStatistics: Sendable {
         public var lastAttempt: Date?
         public var savedByCollection: [CollectionName: Int] = [:]
         public var alreadyStoredByCollection: [CollectionName: Int] = [:]
+        public var rejectedByCollection: [CollectionName: Int] = [:]
         public var batches = 0
         public var errors = 0
         public var lastError: String?
@@ -28,10 +29,19 @@ public final class FlushStatistics: Sendable {
 
     func setRunning(_ running: Bool) { state.withLock { $0.running = running } }
 
-    func recordSuccess(_ collection: CollectionName, outcome: WriteOutcome, at date: Date) {
+    /// What one batch came to, record by record.
+    struct Tally {
+        var stored = 0
+        var alreadyStored = 0
+        var rejected = 0
+    }
+
+    /// A batch whose records were all stored, already stored or refused (none to retry).
+    func recordBatch(_ collection: CollectionName, _ tally: Tally, at date: Date) {
         state.withLock {
-            $0.savedByCollection[collection, default: 0] += outcome.total
-            $0.alreadyStoredByCollection[collection, default: 0] += outcome.alreadyStored
+            $0.savedByCollection[collection, default: 0] += tally.stored + tally.alreadyStored
+            $0.alreadyStoredByCollection[collection, default: 0] += tally.alreadyStored
+            $0.rejectedByCollection[collection, default: 0] += tally.rejected
             $0.batches += 1
             $0.lastSave = date
             $0.lastAttempt = date

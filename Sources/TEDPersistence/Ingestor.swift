@@ -38,6 +38,7 @@ public final class Ingestor: Sendable {
     }
 
     public let flag: PersistenceFlag
+    public let rules: OutcomeRules
     public let sizes: BufferSizes
     public let pendingCapacity: Int
     /// Pending records from which every ingest calls the high-water handler.
@@ -52,6 +53,7 @@ public final class Ingestor: Sendable {
     public init(rules: OutcomeRules, sizes: BufferSizes, pendingCapacity: Int, highWater: Int? = nil,
                 dropsWhenFull: Bool = true, flag: PersistenceFlag, durableSink: GroupCommitter? = nil) {
         self.flag = flag
+        self.rules = rules
         self.sizes = sizes
         self.pendingCapacity = pendingCapacity
         let half = (pendingCapacity + 1) / 2
@@ -140,12 +142,23 @@ public final class Ingestor: Sendable {
         }
     }
 
-    /// Records replayed from the spool were stored (`superseded`: older versions the batch skipped).
-    public func spoolDrained(_ collection: CollectionName, stored: Int, superseded: Int) {
+    /// Records replayed from the spool were stored or refused (`superseded`: older versions the batch skipped).
+    public func spoolDrained(_ collection: CollectionName, stored: Int, rejected: Int = 0, superseded: Int) {
         state.withLock { state in
-            state.pending.account(.spooled, collection, -(stored + superseded))
+            state.pending.account(.spooled, collection, -(stored + rejected + superseded))
             state.pending.account(.stored, collection, stored)
+            state.pending.account(.rejected, collection, rejected)
             state.pending.account(.superseded, collection, superseded)
+        }
+    }
+
+    /// Records taken back from the dead-letter to be written again: counted `recovered`, like the spool's.
+    public func redrive(_ records: [StoreRecord]) {
+        state.withLock { state in
+            for record in records {
+                state.pending.account(.recovered, record.collection, 1)
+                state.pending.enqueue(record, accepted: false)
+            }
         }
     }
 
@@ -166,12 +179,12 @@ public final class Ingestor: Sendable {
 
     // MARK: The flush side
 
-    public func takeBatch(limit: Int) -> PendingQueue.Batch? {
-        state.withLock { $0.pending.takeBatch(limit: limit) }
+    public func takeBatch(limit: Int, excluding: Set<CollectionName> = []) -> PendingQueue.Batch? {
+        state.withLock { $0.pending.takeBatch(limit: limit, excluding: excluding) }
     }
 
-    public func complete(_ batch: PendingQueue.Batch) {
-        state.withLock { $0.pending.complete(batch) }
+    public func settle(_ batch: PendingQueue.Batch, fates: [RecordFate]) {
+        state.withLock { $0.pending.settle(batch, fates: fates) }
     }
 
     public func putBack(_ batch: PendingQueue.Batch) {

@@ -34,9 +34,10 @@ public struct PendingQueue: Sendable {
             entries.append(entry)
         }
 
+        /// Folds a newer version into the queued one (merges commute, so nothing either holds is lost).
         mutating func replace(_ entry: Entry) -> Bool {
             guard let position = positions[entry.id] else { return false }
-            entries[position - base].record = entry.record
+            entries[position - base].record = entries[position - base].record.merged(with: entry.record)
             return true
         }
 
@@ -102,8 +103,9 @@ public struct PendingQueue: Sendable {
     }
 
     /// Takes up to `limit` records of the collection whose oldest record is the oldest overall.
-    public mutating func takeBatch(limit: Int) -> Batch? {
-        guard let collection = oldestCollection() else { return nil }
+    /// `excluding` skips collections whose write failed this round, so they hold no other collection back.
+    public mutating func takeBatch(limit: Int, excluding: Set<CollectionName> = []) -> Batch? {
+        guard let collection = oldestCollection(excluding: excluding) else { return nil }
         let entries = queues[collection]!.removeFirst(min(limit, queues[collection]!.count))
         queues[collection]!.inFlight += entries.count
         return Batch(collection: collection, entries: entries)
@@ -114,6 +116,27 @@ public struct PendingQueue: Sendable {
         finishFlight(batch)
         count -= batch.count
         ledger.add(.stored, batch.collection, batch.count)
+    }
+
+    /// Each record of the batch met its own fate (`fates` in the batch's order): stored ones are done, refused ones
+    /// are counted `rejected` (the caller dead-lettered them), retryable ones go back to the front.
+    public mutating func settle(_ batch: Batch, fates: [RecordFate]) {
+        var retry: [Entry] = []
+        var stored = 0, rejected = 0
+        for (entry, fate) in zip(batch.entries, fates) {
+            switch fate {
+            case .stored, .alreadyStored: stored += 1
+            case .refused: rejected += 1
+            case .retryable: retry.append(entry)
+            }
+        }
+        // The retried part stays in flight until `putBack`, which must still see what was spooled meanwhile.
+        queues[batch.collection]!.inFlight -= stored + rejected
+        count -= stored + rejected
+        ledger.add(.stored, batch.collection, stored)
+        ledger.add(.rejected, batch.collection, rejected)
+        let rest = Batch(collection: batch.collection, entries: retry)
+        if retry.isEmpty { finishFlight(rest) } else { putBack(rest) }
     }
 
     /// The store failed: the batch goes back to the front, except records a newer version replaced meanwhile
@@ -155,9 +178,9 @@ public struct PendingQueue: Sendable {
         if queues[batch.collection]!.inFlight == 0 { queues[batch.collection]!.spooledDuringFlight.removeAll() }
     }
 
-    private func oldestCollection() -> CollectionName? {
+    private func oldestCollection(excluding: Set<CollectionName> = []) -> CollectionName? {
         var best: (CollectionName, UInt64)?
-        for (collection, queue) in queues {
+        for (collection, queue) in queues where !excluding.contains(collection) {
             guard let first = queue.entries.first else { continue }
             if best == nil || first.sequence < best!.1 { best = (collection, first.sequence) }
         }
@@ -174,7 +197,8 @@ public struct PendingQueue: Sendable {
 }
 
 /// Counts that make every accepted record accountable:
-/// accepted + recovered = stored + pending + spooled + dropped + superseded, where `superseded` counts records a
+/// accepted + recovered = stored + pending + spooled + rejected + dropped + superseded, where `rejected` counts records
+/// the store refused for good (kept in the dead-letter), `superseded` counts records a
 /// newer version of the same record replaced before they were written, `recovered` the records found in the
 /// spool at start, and `spooled` is what the spool holds now (records go in and come out).
 public struct AccountingLedger: Sendable, Equatable {
@@ -184,6 +208,8 @@ public struct AccountingLedger: Sendable, Equatable {
         case stored
         case superseded
         case spooled
+        /// Refused by the store for good and moved to the dead-letter.
+        case rejected
         case dropped(reason: String)
     }
 
@@ -207,7 +233,8 @@ public struct AccountingLedger: Sendable, Equatable {
     /// Whether the accounting rule holds for `collection`, given what is pending in memory.
     public func isBalanced(_ collection: CollectionName, pending: Int) -> Bool {
         value(.accepted, collection) + value(.recovered, collection)
-            == value(.stored, collection) + pending + value(.spooled, collection) + dropped(collection) + value(.superseded, collection)
+            == value(.stored, collection) + pending + value(.spooled, collection) + value(.rejected, collection)
+            + dropped(collection) + value(.superseded, collection)
     }
 
     public var droppedTotal: Int { CollectionName.flushed.reduce(0) { $0 + dropped($1) } }

@@ -22,8 +22,8 @@ public final class Spool: Sendable {
         }
     }
 
-    public func peekOldest(limit: Int) async throws(StoreError) -> SpoolBatch {
-        try await file.peekOldest(limit: limit)
+    public func peekOldest(limit: Int, excluding: Set<CollectionName> = []) async throws(StoreError) -> SpoolBatch {
+        try await file.peekOldest(limit: limit, excluding: excluding)
     }
 
     /// Deletes a replayed batch; room was made, so appends may be tried again.

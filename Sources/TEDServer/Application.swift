@@ -29,6 +29,7 @@ public enum TEDApplication {
                      maxEvents: maxEventsPerRequest).register(on: router)
         HistoryRoutes(runtime: runtime).register(on: router)
         PersistenceRoutes(runtime: runtime, access: access, jobs: jobs).register(on: router)
+        DeadLetterRoutes(runtime: runtime, access: access).register(on: router)
         ReportRoutes(runtime: runtime, jobs: jobs).register(on: router)
         StatusRoutes(runtime: runtime, version: version).register(on: router)
         if let registry {

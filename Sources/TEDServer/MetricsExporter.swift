@@ -43,6 +43,7 @@ final class MetricsExporter: Sendable {
             counter("ted_records_accepted_total", labels, counters.ledger.value(.accepted, collection))
             counter("ted_records_stored_total", labels, counters.ledger.value(.stored, collection))
             counter("ted_records_superseded_total", labels, counters.ledger.value(.superseded, collection))
+            counter("ted_records_rejected_total", labels, counters.ledger.value(.rejected, collection))
         }
         for (reason, n) in counters.ledger.droppedByReason {
             counter("ted_records_dropped_total", [("reason", reason)], n)
@@ -89,6 +90,7 @@ final class MetricsExporter: Sendable {
         "records_accepted": "Records accepted while persistence was on, by collection",
         "records_stored": "Records the store confirmed, by collection",
         "records_superseded": "Records replaced by a newer version before they were written",
+        "records_rejected": "Records the store refused for good, moved to the dead-letter, by collection",
         "records_dropped": "Records dropped by an explicit policy, by reason",
         "ingest_rejected_requests": "Ingest requests refused, by reason",
         "flag_changes": "Changes of the persistence flag, by source",

@@ -48,7 +48,8 @@ struct PersistenceRoutes: Sendable {
             accounting.append((collection.rawValue, [
                 "accepted": JSONValue(accepted), "recovered": JSONValue(ledger.value(.recovered, collection)),
                 "stored": JSONValue(stored), "pending": JSONValue(pending),
-                "spooled": JSONValue(spooled), "dropped": JSONValue(dropped), "superseded": JSONValue(superseded),
+                "spooled": JSONValue(spooled), "rejected": JSONValue(ledger.value(.rejected, collection)),
+                "dropped": JSONValue(dropped), "superseded": JSONValue(superseded),
                 "balanced": .bool(ledger.isBalanced(collection, pending: pending)),
             ]))
         }
@@ -61,6 +62,7 @@ struct PersistenceRoutes: Sendable {
             "records_dropped": JSONValue(ledger.droppedTotal),
             "records_dropped_by_reason": .object(JSONObject(ledger.droppedByReason.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })),
             "records_superseded": JSONValue(ledger.total(.superseded)),
+            "records_rejected": JSONValue(ledger.total(.rejected)),
             "errors": JSONValue(flush.errors),
             "last_error": JSONValue(flush.lastError.map { MongoURL.scrub($0, url: settings.mongoURL) }),
             "last_error_at": JSONValue(flush.lastErrorAt.map(Timestamp.formatISO8601)),

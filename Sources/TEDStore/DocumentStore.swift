@@ -18,6 +18,9 @@ public struct CollectionName: RawRepresentable, Hashable, Sendable, CustomString
     public static let schemaMigrations = CollectionName("schema_migrations")
     /// Leases and the migration lock: `{_id: name, owner, expires_at}`.
     public static let locks = CollectionName("locks")
+    /// Records the store refused for good, with their error: `{_id: "<collection>/<record _id>", collection,
+    /// record_id, record, error_code, error_message, failed_at, created_at}`.
+    public static let deadLetters = CollectionName("dead_letters")
 
     /// The collections the flush writes, in the order it writes them.
     public static let flushed: [CollectionName] = [.games, .predictions, .sideBets, .tickSamples]
@@ -78,14 +81,31 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public let kind: Kind
     public let message: String
     public let code: Int
+    /// Whether the same write may succeed later (network, failover, a busy or full disk). Anything else is a refusal:
+    /// writing the same record again would fail the same way.
+    public let isRetryable: Bool
 
-    public init(_ kind: Kind, _ message: String, code: Int = 0) {
+    /// `retryable` defaults to whether the store is unavailable; adapters that know better say so.
+    public init(_ kind: Kind, _ message: String, code: Int = 0, retryable: Bool? = nil) {
         self.kind = kind
         self.message = message
         self.code = code
+        self.isRetryable = retryable ?? (kind == .unavailable)
     }
 
     public var description: String { message }
+}
+
+/// What became of one record of a batch.
+public enum RecordFate: Sendable, Equatable {
+    /// Written (inserted or merged).
+    case stored
+    /// Already stored with the same `_id` (a retry or a re-sent fact): not an error.
+    case alreadyStored
+    /// Not written this time; may succeed later (see `StoreError.isRetryable`).
+    case retryable(StoreError)
+    /// Refused for good: it goes to the dead-letter, never back to the queue.
+    case refused(StoreError)
 }
 
 /// What the service asks of a store. Every method may block on I/O inside the implementation, never on the
@@ -101,6 +121,16 @@ public protocol DocumentStore: Sendable {
     func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome
     /// Inserts or replaces each document by `_id`.
     func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome
+
+    /// Writes records of one collection as merges that commute (see `RecordMerge.swift`): facts are inserted once,
+    /// outcomes only ever set, games merged monotonically, so versions may arrive in any order. Returns each
+    /// record's fate, in order; throws when the call failed as a whole (nothing can be said of single records).
+    func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> [RecordFate]
+
+    /// Resolves in the store the unresolved predictions and side bets of those of `gameIDs` whose stored game has
+    /// ended, against its stored end tick, and sets the game's counters from its stored predictions and side bets.
+    /// Records stored before a restart, or by another instance, are resolved too. Idempotent.
+    func resolveOutcomes(ofGames gameIDs: [String], rules: OutcomeRules) async throws(StoreError)
 
     func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document]
     func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int

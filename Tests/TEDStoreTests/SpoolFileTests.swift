@@ -113,14 +113,16 @@ import Testing
         await spool.close()
     }
 
-    @Test func aBatchKeepsOnlyTheLatestVersionOfARecordAndRemovesAll() async throws {
+    /// Versions of one record merge (a fact keeps its first version); every row leaves the spool with the batch.
+    @Test func aBatchMergesTheVersionsOfARecordAndRemovesAll() async throws {
         let spool = try await Self.open(Self.path(in: try TestEnvironment.temporaryDirectory()))
         try await spool.append([Self.tick("a", 1, price: 1.25), Self.tick("a", 2)])
         try await spool.append([Self.tick("a", 1, price: 9.75)])
         #expect(spool.count == 3)
         let batch = try await spool.peekOldest(limit: 10)
-        #expect(batch.records == [Self.tick("a", 2), Self.tick("a", 1, price: 9.75)])
+        #expect(batch.records == [Self.tick("a", 2), Self.tick("a", 1, price: 1.25)])
         #expect(batch.seqs.count == 3 && batch.superseded == 1)
+        #expect(batch.entries.last?.folded == [batch.seqs[0]])
         #expect(try await spool.remove(batch) == 3)
         #expect(spool.isEmpty)
         await spool.close()

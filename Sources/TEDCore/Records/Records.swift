@@ -82,8 +82,15 @@ public struct Prediction: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    /// The natural key: one prediction per game, tick and model.
-    public var id: String { "\(gameID):\(predictedAtTick):\(modelVersion)" }
+    /// The natural key: one prediction per game, tick and model. The model version is the one part that may hold
+    /// `:` beside the game id, so its `%` and `:` are escaped: the key reads back one way only (game `g`, tick 1,
+    /// model `2:m` and game `g:1`, tick 2, model `m` would otherwise share one). Versions without them are unchanged.
+    public var id: String { "\(gameID):\(predictedAtTick):\(Self.escapedKeyPart(modelVersion))" }
+
+    static func escapedKeyPart(_ part: String) -> String {
+        guard part.contains(where: { $0 == ":" || $0 == "%" }) else { return part }
+        return part.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ":", with: "%3A")
+    }
 
     public var isResolved: Bool { actualEndTick != nil }
 
@@ -237,31 +244,5 @@ public struct GameRecord: Sendable, Equatable {
             peakTick = update.tick
         }
         updatedAt = now
-    }
-
-    /// Combines this (newer, possibly partial after a restart) record with the stored one, so that a restart in
-    /// mid-game never resets the stored start, peak or counters. Used by every store before it writes a game.
-    public func merged(withStored stored: GameRecord) -> GameRecord {
-        var merged = self
-        merged.startTick = min(startTick, stored.startTick)
-        if stored.endTick > endTick {
-            merged.endTick = stored.endTick
-            merged.finalPrice = stored.finalPrice
-        }
-        if stored.peakPrice > peakPrice || (stored.peakPrice == peakPrice && stored.peakTick < peakTick) {
-            merged.peakPrice = stored.peakPrice
-            merged.peakTick = stored.peakTick
-        }
-        merged.ended = ended || stored.ended
-        merged.rugged = rugged || stored.rugged
-        merged.hadPredictions = hadPredictions || stored.hadPredictions
-        if stored.predictionCount > predictionCount {
-            merged.predictionCount = stored.predictionCount
-            merged.predictionAccuracy = predictionAccuracy ?? stored.predictionAccuracy
-        }
-        merged.sideBetsPlaced = max(sideBetsPlaced, stored.sideBetsPlaced)
-        merged.createdAt = min(createdAt, stored.createdAt)
-        merged.updatedAt = max(updatedAt, stored.updatedAt)
-        return merged
     }
 }

@@ -179,6 +179,7 @@ struct Fields {
         guard let value = present(key) else { return nil }
         guard case .string(let string) = value else { throw error(key, "must be a string") }
         guard string.utf8.count <= maxLength else { throw error(key, "must be at most \(maxLength) characters") }
+        guard !string.utf8.contains(0) else { throw error(key, "must not contain NUL") }
         return string
     }
 
@@ -242,7 +243,30 @@ struct Fields {
     func optionalObject(_ key: String) throws(ValidationError) -> JSONObject? {
         guard let value = present(key) else { return nil }
         guard case .object(let object) = value else { throw error(key, "must be an object") }
+        try storableKeys(object, path: key)
         return object
+    }
+
+    /// Field names both stores can hold as they are: not empty, no NUL, not starting with `$` (MongoDB operators),
+    /// no `.` (MongoDB paths). Checked at every depth, so no record the service accepts is refused by a store.
+    private func storableKeys(_ object: JSONObject, path: String) throws(ValidationError) {
+        for entry in object.entries {
+            let key = entry.key
+            if key.isEmpty { throw error(path, "field names must not be empty") }
+            if key.utf8.contains(0) { throw error(path, "field names must not contain NUL") }
+            if key.hasPrefix("$") { throw error("\(path).\(key)", "field names must not start with $") }
+            if key.contains(".") { throw error(path, "field name '\(key)' must not contain '.'") }
+            try storableKeys(in: entry.value, path: "\(path).\(key)")
+        }
+    }
+
+    private func storableKeys(in value: JSONValue, path: String) throws(ValidationError) {
+        switch value {
+        case .object(let object): try storableKeys(object, path: path)
+        case .array(let items): for item in items { try storableKeys(in: item, path: path) }
+        case .string(let text) where text.utf8.contains(0): throw error(path, "text must not contain NUL")
+        default: return
+        }
     }
 
     /// An object whose values are numbers or booleans.

@@ -49,6 +49,18 @@ public enum StoreRecord: Sendable, Equatable {
     }
 }
 
+extension StoreRecord {
+    /// This (stored) version merged with another version of the same record (`RecordMerge.swift`).
+    public func merged(with other: StoreRecord) -> StoreRecord {
+        switch (self, other) {
+        case let (.game(a), .game(b)): .game(a.merged(with: b))
+        case let (.prediction(a), .prediction(b)): .prediction(a.merged(with: b))
+        case let (.sideBet(a), .sideBet(b)): .sideBet(a.merged(with: b))
+        default: self
+        }
+    }
+}
+
 extension JSONValue {
     /// The value as a stored document value (integers stay integers).
     public var documentValue: DocumentValue {

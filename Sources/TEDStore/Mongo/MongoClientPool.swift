@@ -86,8 +86,31 @@ final class MongoClientPool: @unchecked Sendable {
         let unavailable =
             domain == MONGOC_ERROR_SERVER_SELECTION.rawValue || domain == MONGOC_ERROR_STREAM.rawValue
             || (domain == MONGOC_ERROR_SERVER.rawValue && Self.transientServerCodes.contains(code))
-        return StoreError(unavailable ? .unavailable : .operationFailed, message, code: Int(code))
+        return StoreError(unavailable ? .unavailable : .operationFailed, message, code: Int(code),
+                          retryable: unavailable || Self.isRetryable(domain: domain, code: code))
     }
+
+    /// Whether a failed call may succeed if made again: the connection or the server's state, never the documents.
+    /// Anything else (a document libmongoc or the server refuses) is not, so the flush isolates the record at fault.
+    static func isRetryable(domain: UInt32, code: UInt32) -> Bool {
+        switch domain {
+        case MONGOC_ERROR_CLIENT.rawValue, MONGOC_ERROR_STREAM.rawValue, MONGOC_ERROR_PROTOCOL.rawValue,
+             MONGOC_ERROR_SERVER_SELECTION.rawValue, MONGOC_ERROR_SASL.rawValue, MONGOC_ERROR_SCRAM.rawValue,
+             MONGOC_ERROR_WRITE_CONCERN.rawValue:
+            return true
+        case MONGOC_ERROR_SERVER.rawValue, MONGOC_ERROR_QUERY.rawValue:
+            return retryableServerCodes.contains(code)
+        default:
+            return false
+        }
+    }
+
+    /// Server codes after which the same write may succeed: the transient ones above, plus time-outs, write
+    /// conflicts, lock and write-concern failures, and refused credentials (an operator fixes them; the records
+    /// are not at fault).
+    static let retryableServerCodes: Set<UInt32> = transientServerCodes.union([
+        13, 18, 24, 46, 50, 64, 112, 133, 134, 262, 9001, 11601,
+    ])
 
     /// HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress, PrimarySteppedDown, NotWritablePrimary,
     /// InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary.

@@ -9,7 +9,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
     public let backend: StoreBackend = .mongodb
     public let location: String
     let database: String
-    private let pool: MongoClientPool
+    let pool: MongoClientPool
     private let logger: Logger
 
     public init(url: String, database: String, logger: Logger) throws(StoreError) {
@@ -314,7 +314,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
     private static let namespaceExists: UInt32 = 48
     private static let commandNotFound: UInt32 = 59
 
-    private func withCollection<T: Sendable>(
+    func withCollection<T: Sendable>(
         _ name: CollectionName, _ body: @escaping @Sendable (OpaquePointer) throws(StoreError) -> T
     ) async throws(StoreError) -> T {
         let database = database
@@ -354,7 +354,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
     }
 
     /// The documents `find` returns, as BSON bytes.
-    private func findRaw(_ handle: OpaquePointer, query: [UInt8], options: [UInt8], context: String) throws(StoreError) -> [[UInt8]] {
+    func findRaw(_ handle: OpaquePointer, query: [UInt8], options: [UInt8], context: String) throws(StoreError) -> [[UInt8]] {
         try withBSONView(query) { query throws(StoreError) in
             try withBSONView(options) { options throws(StoreError) in
                 guard let cursor = mongoc_collection_find_with_opts(handle, query, options, nil) else {
@@ -374,7 +374,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
         }
     }
 
-    private func count(_ handle: OpaquePointer, query: [UInt8], context: String) throws(StoreError) -> Int {
+    func count(_ handle: OpaquePointer, query: [UInt8], context: String) throws(StoreError) -> Int {
         try withBSONView(query) { query throws(StoreError) in
             var error = bson_error_t()
             let count = mongoc_collection_count_documents(handle, query, nil, nil, nil, &error)

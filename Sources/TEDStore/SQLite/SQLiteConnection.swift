@@ -193,7 +193,13 @@ final class SQLiteDatabase {
         case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM: .configuration
         default: .operationFailed
         }
-        return StoreError(kind, "SQLite: \(context): \(message)", code: Int(code))
+        // The database's own state, not the statement's values: the same write may succeed later.
+        let retryable = switch code & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_NOMEM, SQLITE_INTERRUPT, SQLITE_PROTOCOL,
+             SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM: true
+        default: false
+        }
+        return StoreError(kind, "SQLite: \(context): \(message)", code: Int(code), retryable: retryable)
     }
 }
 

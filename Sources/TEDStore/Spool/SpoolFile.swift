@@ -146,23 +146,26 @@ public final class SpoolFile: Sendable {
     ///
     /// Row numbers come from the `(collection, seq)` index and each row is then read on its own, so one row SQLite
     /// cannot read (a damaged record) is quarantined instead of failing every later peek.
-    public func peekOldest(limit: Int) async throws(StoreError) -> SpoolBatch {
+    /// `excluding` skips collections whose write failed this round, so they hold no other collection back.
+    public func peekOldest(limit: Int, excluding: Set<CollectionName> = []) async throws(StoreError) -> SpoolBatch {
         guard limit > 0 else { return .empty }
         return try await connection.run { database throws(StoreError) in
-            try self.withIndexRepair(database) { () throws(StoreError) -> SpoolBatch in try self.peek(limit, database) }
+            try self.withIndexRepair(database) { () throws(StoreError) -> SpoolBatch in try self.peek(limit, excluding, database) }
         }
     }
 
-    private func peek(_ limit: Int, _ database: SQLiteDatabase) throws(StoreError) -> SpoolBatch {
+    private func peek(_ limit: Int, _ excluding: Set<CollectionName>, _ database: SQLiteDatabase) throws(StoreError) -> SpoolBatch {
+        let skipped = excluding.map { SQLiteValue.text($0.rawValue) }
+        let notSkipped = skipped.isEmpty ? "" : " AND collection NOT IN (\(skipped.indices.map { "?\($0 + 2)" }.joined(separator: ", ")))"
+        let oldestSQL = "SELECT seq FROM spool WHERE seq > ?1\(notSkipped) ORDER BY seq LIMIT 1"
         var reindexed = false
         while true {
             let poisoned = self.state.withLock { $0.poisoned }
             var oldestSeq: Int64 = 0
             var found = false
             while !found {
-                guard let seq = try database.rows(
-                    "SELECT seq FROM spool WHERE seq > ?1 ORDER BY seq LIMIT 1", [.int(oldestSeq)], { $0.int64(0) }
-                ).first else { return .empty }
+                guard let seq = try database.rows(oldestSQL, [.int(oldestSeq)] + skipped, { $0.int64(0) }).first
+                else { return .empty }
                 oldestSeq = seq
                 found = !poisoned.contains(seq)
             }
@@ -380,10 +383,19 @@ public final class SpoolFile: Sendable {
     }
 
     /// Keeps the latest version of each record id; every row stays in `seqs` so `remove` deletes them all.
+    /// One entry per record, at its latest row, with every version of it merged: the merges commute, so no version
+    /// is lost whichever process wrote it.
     private static func batch(_ collection: CollectionName, _ entries: [SpoolEntry]) -> SpoolBatch {
-        var latest: [String: Int64] = [:]
-        for entry in entries { latest[entry.record.id] = entry.seq }
-        let kept = latest.count == entries.count ? entries : entries.filter { latest[$0.record.id] == $0.seq }
+        var merged: [String: SpoolEntry] = [:]
+        for entry in entries {
+            if let earlier = merged[entry.record.id] {
+                merged[entry.record.id] = SpoolEntry(seq: entry.seq, record: earlier.record.merged(with: entry.record),
+                                                     folded: earlier.rows)
+            } else {
+                merged[entry.record.id] = entry
+            }
+        }
+        let kept = merged.count == entries.count ? entries : entries.compactMap { merged[$0.record.id]?.seq == $0.seq ? merged[$0.record.id] : nil }
         return SpoolBatch(collection: collection, entries: kept, seqs: entries.map(\.seq))
     }
 

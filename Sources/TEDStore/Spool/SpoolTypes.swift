@@ -5,19 +5,26 @@ import TEDCore
 public struct SpoolEntry: Sendable, Equatable {
     public let seq: Int64
     public let record: StoreRecord
+    /// Rows of older versions of the same record merged into this one (`StoreRecord.merged`): they leave the spool
+    /// with it, or stay with it when it is retried.
+    public let folded: [Int64]
 
-    public init(seq: Int64, record: StoreRecord) {
+    public init(seq: Int64, record: StoreRecord, folded: [Int64] = []) {
         self.seq = seq
         self.record = record
+        self.folded = folded
     }
+
+    /// Every spool row this entry stands for.
+    public var rows: [Int64] { [seq] + folded }
 }
 
 /// The oldest spooled records of one collection, to write to the store and then `remove` from the spool.
 public struct SpoolBatch: Sendable, Equatable {
     /// The collection of every record in the batch; `nil` for an empty batch.
     public let collection: CollectionName?
-    /// The records to write, oldest first. A record appended more than once within the batch appears once, as its
-    /// latest version.
+    /// The records to write, oldest first. A record appended more than once within the batch appears once, all its
+    /// versions merged (versions from two processes, e.g. either side of a restart, each hold part of a game).
     public let entries: [SpoolEntry]
     /// Every spool row the batch covers, ascending: the entries' rows and the older versions they superseded.
     /// `remove` deletes exactly these.
@@ -33,8 +40,16 @@ public struct SpoolBatch: Sendable, Equatable {
 
     public var records: [StoreRecord] { entries.map(\.record) }
     public var isEmpty: Bool { seqs.isEmpty }
-    /// Rows covered by a newer version of the same record in this batch.
+    /// Rows folded into another version of the same record in this batch.
     public var superseded: Int { seqs.count - entries.count }
+
+    /// The batch less the rows of `kept` entries (written again later): what may be removed from the spool now.
+    public func removing(keeping kept: [SpoolEntry]) -> SpoolBatch {
+        guard !kept.isEmpty else { return self }
+        let rows = Set(kept.flatMap(\.rows))
+        return SpoolBatch(collection: collection, entries: entries.filter { !rows.contains($0.seq) },
+                          seqs: seqs.filter { !rows.contains($0) })
+    }
 }
 
 /// What happened when the spool file could not be opened as a healthy database: the status should say "degraded".

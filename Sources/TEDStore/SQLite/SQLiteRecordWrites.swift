@@ -1,0 +1,62 @@
+import CSQLite
+import Foundation
+import TEDCore
+
+/// The record writes of `DocumentStore` on SQLite: one transaction per batch, one statement per record. A statement
+/// that fails for the record's sake (a constraint, a value too big) is rolled back alone and the record refused; a
+/// failure of the database itself (busy, I/O, disk full) fails the batch, which is retried whole.
+extension SQLiteStore {
+    public func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> [RecordFate] {
+        guard !records.isEmpty else { return [] }
+        let table = try SQLiteTable(collection)
+        let insert = "INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) DO NOTHING"
+        let select = "SELECT doc FROM \(table.quoted) WHERE _id = ?1"
+        let update = "UPDATE \(table.quoted) SET created_at = ?2, doc = ?3 WHERE _id = ?1"
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                try database.execute(table.createSQL)
+                var writer = DocumentJSONWriter()
+                var fates: [RecordFate] = []
+                fates.reserveCapacity(records.count)
+                for record in records {
+                    do throws(StoreError) {
+                        // Facts that are never merged (tick samples) skip the read.
+                        let stored: StoreRecord? = if case .tickSample = record { nil } else {
+                            try database.rows(select, [.text(record.id)]) { row throws(StoreError) in
+                                try Self.record(row, collection)
+                            }.first
+                        }
+                        guard let stored else {
+                            let inserted = try Self.put(record.document, with: insert, writer: &writer, database)
+                            fates.append(inserted ? .stored : .alreadyStored)
+                            continue
+                        }
+                        let merged = stored.merged(with: record)
+                        if merged != stored { _ = try Self.put(merged.document, with: update, writer: &writer, database) }
+                        fates.append(.stored)
+                    } catch where !error.isRetryable {
+                        fates.append(.refused(error))
+                    }
+                }
+                return fates
+            }
+        }
+    }
+
+    /// Runs `sql` with the document's `_id`, `created_at` and text; whether it changed a row.
+    private static func put(
+        _ document: Document, with sql: String, writer: inout DocumentJSONWriter, _ database: SQLiteDatabase
+    ) throws(StoreError) -> Bool {
+        guard case .string(let id)? = document["_id"] else {
+            throw StoreError(.operationFailed, "a document has no string _id", retryable: false)
+        }
+        let createdAt = try document["created_at"]?.dateValue.map { date throws(StoreError) in try DocumentJSON.milliseconds(date) }
+        try writer.encode(document)
+        let text = writer.bytes
+        return try database.withStatement(sql, [.text(id), createdAt.map(SQLiteValue.int) ?? .null]) { statement throws(StoreError) in
+            try statement.bind(utf8: text, at: 3)
+            while try statement.step() {}
+            return database.changes > 0
+        }
+    }
+}

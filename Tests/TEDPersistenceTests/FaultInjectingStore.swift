@@ -1,0 +1,98 @@
+import Foundation
+import Synchronization
+import TEDCore
+import TEDStore
+
+/// A real store with faults laid over its record writes, as a flaky network or a strict database would cause them:
+/// whole calls that fail retryably, and records refused for good. Everything else goes to the real store.
+final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
+    struct Faults {
+        /// Collections whose writes fail as a whole, retryably (an outage of one collection).
+        var failing: Set<CollectionName> = []
+        /// Chance that a record write fails as a whole, retryably.
+        var retryableChance = 0.0
+        var random = SeededRandom(seed: 1)
+    }
+
+    let base: any DocumentStore
+    /// Records refused for good, whatever the order or the attempt (a value the database will never take).
+    let refuses: @Sendable (StoreRecord) -> Bool
+    let faults = Mutex(Faults())
+
+    init(_ base: any DocumentStore, refuses: @escaping @Sendable (StoreRecord) -> Bool = { _ in false }) {
+        self.base = base
+        self.refuses = refuses
+    }
+
+    var backend: StoreBackend { base.backend }
+    var location: String { base.location }
+    var schema: any SchemaStore { base.schema }
+
+    func ping() async throws(StoreError) { try await base.ping() }
+
+    func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> [RecordFate] {
+        let fails = faults.withLock { faults in
+            faults.failing.contains(collection) || Double.random(in: 0..<1, using: &faults.random) < faults.retryableChance
+        }
+        if fails { throw StoreError(.unavailable, "injected: connection dropped") }
+        let accepted = records.filter { !refuses($0) }
+        var stored = try await base.write(accepted, to: collection).makeIterator()
+        return records.map { record in
+            refuses(record) ? .refused(StoreError(.operationFailed, "injected: document failed validation", code: 121))
+                : stored.next()!
+        }
+    }
+
+    func resolveOutcomes(ofGames gameIDs: [String], rules: OutcomeRules) async throws(StoreError) {
+        try await base.resolveOutcomes(ofGames: gameIDs, rules: rules)
+    }
+
+    func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+        try await base.insert(documents, into: collection)
+    }
+
+    func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+        try await base.upsert(documents, into: collection)
+    }
+
+    func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document] {
+        try await base.find(collection, where: filter, sort: sort, limit: limit)
+    }
+
+    func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
+        try await base.count(collection, where: filter)
+    }
+
+    func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
+        try await base.delete(from: collection, where: filter, limit: limit)
+    }
+
+    func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document {
+        try await base.aggregateHour(start: start, end: end)
+    }
+
+    func acquireLease(_ name: String, owner: String, now: Date, expiresAt: Date) async throws(StoreError) -> Bool {
+        try await base.acquireLease(name, owner: owner, now: now, expiresAt: expiresAt)
+    }
+
+    func releaseLease(_ name: String, owner: String) async throws(StoreError) {
+        try await base.releaseLease(name, owner: owner)
+    }
+
+    func close() async { await base.close() }
+}
+
+/// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import Testing
+import TEDCore
+@testable import TEDPersistence
+import TEDStore
+
+/// Each record has its own fate: a record the store refuses for good goes to the dead-letter and holds nothing back.
+@Suite struct RecordFateTests {
+    let logger = Logger(label: "test")
+
+    enum Backend: CaseIterable, Sendable { case mongodb, sqlite }
+
+    func makeStore(_ backend: Backend) throws -> any DocumentStore {
+        switch backend {
+        case .mongodb: try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger)
+        case .sqlite: try SQLiteStore(path: TestServer.temporaryDirectory().appendingPathComponent("ted.sqlite").path, logger: logger)
+        }
+    }
+
+    func scheduler(_ ingestor: Ingestor, _ store: any DocumentStore, spool: Spool? = nil) -> FlushScheduler<ContinuousClock> {
+        FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: 50,
+                       shutdownGrace: .seconds(10), clock: ContinuousClock(), spool: spool, logger: logger)
+    }
+
+    static func expectBalanced(_ ingestor: Ingestor, sourceLocation: SourceLocation = #_sourceLocation) {
+        let counters = ingestor.counters
+        for collection in CollectionName.flushed {
+            #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0),
+                    "\(collection): \(counters.ledger.counts[collection] ?? [:])", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Ticks of one game, each at its own price (a foreign unique index on price then refuses only what we choose).
+    static func ticks(_ game: String, _ prices: [Double], rugAt: Int? = nil) -> [IngestEvent] {
+        prices.enumerated().map { tick, price in
+            .gameState(GameStateUpdate(gameID: game, tick: tick, price: price, rugged: tick == rugAt, timestamp: Feed.start))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aRefusedRecordIsDeadLetteredAndHoldsNothingBack(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        // An index another program left on the database: unique tick_samples.price.
+        try await store.schema.createIndex(IndexSpec(name: "price_unique", keys: [("price", 1)], unique: true), on: .tickSamples)
+        let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
+        let flush = scheduler(ingestor, store)
+        // Tick 3 repeats tick 1's price: the store refuses that one record for good.
+        var events = Self.ticks("a", [1.0, 1.1, 1.2, 1.1, 1.4, 1.5], rugAt: 5)
+        events.append(.prediction(Prediction(gameID: "a", predictedAtTick: 2, predictedEndTick: 40, confidence: 0.5,
+                                             timestamp: Feed.start, createdAt: Feed.start)))
+        ingestor.ingest(events)
+        #expect(await flush.flushPending(deadline: nil))
+        #expect(try await store.count(.tickSamples, where: .all) == 5)
+        #expect(try await store.count(.games, where: .all) == 1)
+        #expect(try await store.count(.predictions, where: .equals("resolved", .bool(true))) == 1)
+        #expect(ingestor.counters.pending == 0)
+        #expect(ingestor.counters.ledger.value(.rejected, .tickSamples) == 1)
+        Self.expectBalanced(ingestor)
+
+        let letters = try await DeadLetters(store: store).list(limit: 10)
+        #expect(letters.map(\.recordID) == ["a:3"])
+        #expect(letters.first?.collection == .tickSamples)
+        #expect(letters.first?.errorMessage.isEmpty == false)
+        #expect(letters.first?.record == .tickSample(TickSample(gameID: "a", tick: 3, price: 1.1, features: nil,
+                                                                 timestamp: Feed.start, createdAt: letters[0].record!.createdAtForTest)))
+
+        // Later batches of every collection are written as usual.
+        ingestor.ingest(Self.ticks("b", [2.0, 2.1, 2.2], rugAt: 2))
+        #expect(await flush.flushPending(deadline: nil))
+        #expect(try await store.count(.tickSamples, where: .all) == 8)
+        #expect(try await store.count(.games, where: .all) == 2)
+        #expect(ingestor.counters.pending == 0)
+        Self.expectBalanced(ingestor)
+        await store.close()
+    }
+
+    @Test(arguments: Backend.allCases)
+    func deadLettersAreRedrivenOnceTheCauseIsFixed(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        try await store.schema.createIndex(IndexSpec(name: "price_unique", keys: [("price", 1)], unique: true), on: .tickSamples)
+        let flag = PersistenceFlag.forTests(enabled: true)
+        let ingestor = Ingestor.forTests(flag: flag)
+        let flush = scheduler(ingestor, store)
+        ingestor.ingest(Self.ticks("a", [1.0, 1.0, 1.0]))
+        #expect(await flush.flushPending(deadline: nil))
+        #expect(ingestor.counters.ledger.value(.rejected, .tickSamples) == 2)
+
+        try await store.schema.dropIndex(named: "price_unique", on: .tickSamples)
+        let runtime = PersistenceRuntime(settings: Settings(), flag: flag, ingestor: ingestor, store: store,
+                                         statistics: flush.statistics, requestFlush: {})
+        #expect(try await runtime.listDeadLetters(limit: 10).total == 2)
+        #expect(try await runtime.redriveDeadLetters(limit: 10) == 2)
+        #expect(await flush.flushPending(deadline: nil))
+        #expect(try await store.count(.tickSamples, where: .all) == 3)
+        #expect(try await runtime.listDeadLetters(limit: 10).total == 0)
+        #expect(ingestor.counters.ledger.value(.recovered, .tickSamples) == 2)
+        Self.expectBalanced(ingestor)
+        await store.close()
+    }
+
+    @Test func oneCollectionsFailureNeverHoldsAnother() async throws {
+        let store = FaultInjectingStore(try makeStore(.sqlite))
+        store.faults.withLock { $0.failing = [.games] }
+        let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
+        let flush = scheduler(ingestor, store)
+        ingestor.ingest(Feed.game("g", ticks: 30))
+        #expect(await flush.flushPending(deadline: nil) == false)
+        #expect(try await store.count(.tickSamples, where: .all) == 30)
+        #expect(try await store.count(.predictions, where: .all) == 3)
+        #expect(try await store.count(.sideBets, where: .all) == 1)
+        #expect(try await store.count(.games, where: .all) == 0)
+        #expect(ingestor.counters.pendingByCollection[.games] == 1)
+        Self.expectBalanced(ingestor)
+
+        store.faults.withLock { $0.failing = [] }
+        #expect(await flush.flushPending(deadline: nil))
+        #expect(try await store.count(.games, where: .all) == 1)
+        // The game was stored last: its end resolves what was stored before it, and its counters come from them.
+        #expect(try await store.count(.predictions, where: .equals("resolved", .bool(true))) == 3)
+        let game = try #require(try await store.find(.games, where: .all, sort: nil, limit: nil).first)
+        #expect(game["prediction_count"]?.intValue == 3)
+        #expect(game["side_bets_placed"]?.intValue == 1)
+        Self.expectBalanced(ingestor)
+        await store.close()
+    }
+}
+
+extension StoreRecord {
+    /// The record's `created_at`, for comparing a dead-lettered record with the one ingested.
+    var createdAtForTest: Date {
+        switch self {
+        case .game(let r): r.createdAt
+        case .tickSample(let r): r.createdAt
+        case .prediction(let r): r.createdAt
+        case .sideBet(let r): r.createdAt
+        }
+    }
+}
