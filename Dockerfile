@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # ted: multi-stage build. The builder compiles a release binary with the Swift runtime linked in statically;
 # the runtime image carries only the C libraries ted links against (libmongoc, libbson, sqlite3, libcurl for
-# Foundation's URLSession used by `ted simulate`).
+# Foundation's URLSession used by `ted simulate`). The migrations are built into the binary: no migrations/ here.
 #
 #   docker build -t ted .
 #   docker run --rm -p 8000:8000 -v ted-data:/app/data --env-file .env -e HOST=0.0.0.0 ted
@@ -33,12 +33,10 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && chown ted:ted /app/data
 WORKDIR /app
 COPY --from=builder /out/ted /usr/local/bin/ted
-COPY migrations ./migrations
 COPY .env.example ./.env.example
 ENV HOST=0.0.0.0 \
     PORT=8000 \
     SQLITE_PATH=/app/data/ted.sqlite \
-    MIGRATIONS_DIR=/app/migrations \
     ENV_FILE=/app/.env
 USER ted
 VOLUME ["/app/data"]

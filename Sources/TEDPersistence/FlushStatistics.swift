@@ -5,6 +5,8 @@ import TEDStore
 /// What the flush has done, for status and metrics. Counted, never estimated.
 public final class FlushStatistics: Sendable {
     public struct Snapshot: Sendable {
+        /// The flush loop is alive (it idles while the flag is off: see `PersistenceTasks.running` for what
+        /// status reports).
         public var running = false
         public var lastSave: Date?
         public var lastAttempt: Date?

@@ -22,6 +22,9 @@ public final class PersistenceFlag: Sendable {
 
     private let state: Mutex<Snapshot>
     private let enabledBit: Atomic<Bool>
+    /// Called after each change, once its log lines are out: the background tasks announce themselves after
+    /// `Persistence is ENABLED`, as the deployment guide shows them.
+    private let observers = Mutex<(next: Int, all: [Int: @Sendable (Bool) -> Void])>((0, [:]))
     private let logger: Logger
     private let backendName: String
 
@@ -54,8 +57,22 @@ public final class PersistenceFlag: Sendable {
         if changed {
             logger.notice("Persistence flag changed", metadata: ["enabled": "\(enabled)", "source": "\(source.rawValue)"])
             logState()
+            for observer in observers.withLock({ Array($0.all.values) }) { observer(enabled) }
         }
         return changed
+    }
+
+    /// Calls `observer` with the new value after every change until `removeObserver` is given the returned token.
+    public func addObserver(_ observer: @escaping @Sendable (Bool) -> Void) -> Int {
+        observers.withLock { observers in
+            defer { observers.next += 1 }
+            observers.all[observers.next] = observer
+            return observers.next
+        }
+    }
+
+    public func removeObserver(_ token: Int) {
+        _ = observers.withLock { $0.all.removeValue(forKey: token) }
     }
 
     /// The lines operators grep for.

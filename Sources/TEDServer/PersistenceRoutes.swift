@@ -70,7 +70,7 @@ struct PersistenceRoutes: Sendable {
         ]
         let manager: JSONValue = [
             "enabled": .bool(flag.enabled),
-            "running": .bool(flush.running),
+            "running": .bool(flush.running && flag.enabled),  // as PersistenceTasks.running: loop alive, flag on
             "persist_interval": .double(settings.persistenceInterval.seconds),
             "batch_size": JSONValue(settings.batchSize),
             "max_pending": JSONValue(settings.maxPending),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import TEDCore
 import TEDPersistence
 import TEDStore
@@ -37,20 +38,25 @@ struct ReportRoutes: Sendable {
         }
     }
 
-    /// Totals over the last `hours` complete hours. The series and the totals come from `metrics_hourly`; the
-    /// median e40 is computed by the store over the same period, since hourly medians do not combine.
+    /// Totals over the last `hours` hours: the current hour so far and the `hours - 1` complete hours before it. The
+    /// complete hours come from `metrics_hourly`; the current one, which the job stores only once it is over, is
+    /// computed live (`"live": true`), so the report shows data right after persistence is enabled. The median e40
+    /// is computed by the store over the same period, since hourly medians do not combine.
     func metrics(hours: Int) async -> Response {
         guard runtime.flag.isEnabled, let store = runtime.store else {
             return JSONResponse.make(.ok, ["enabled": false, "message": "Persistence is disabled", "hours": JSONValue(hours)])
         }
-        let end = MetricsBackfill.hourStart(now())
-        let start = end.addingTimeInterval(-Double(hours) * 3600)
-        let hourly: [Document]
+        let now = now()
+        let currentHour = MetricsBackfill.hourStart(now)
+        let start = currentHour.addingTimeInterval(-Double(hours - 1) * 3600)
+        var hourly: [Document]
         let period: Document
         do throws(StoreError) {
-            hourly = try await store.find(.metricsHourly, where: .dateRange("hour_start", from: start, to: end),
+            hourly = try await store.find(.metricsHourly, where: .dateRange("hour_start", from: start, to: currentHour),
                                           sort: DocumentSort("hour_start"), limit: nil)
-            period = try await store.aggregateHour(start: start, end: end)
+            let calculator = HourlyMetricsCalculator(store: store, logger: Logger(label: "ted.metrics"))
+            if let live = try await calculator.live(hour: currentHour, now: now) { hourly.append(live) }
+            period = try await store.aggregateHour(start: start, end: currentHour.addingTimeInterval(3600))
         } catch {
             return storeFailure(error)
         }
@@ -59,7 +65,7 @@ struct ReportRoutes: Sendable {
             "enabled": true,
             "hours": JSONValue(hours),
             "period_start": .string(Timestamp.formatISO8601(start)),
-            "period_end": .string(Timestamp.formatISO8601(end)),
+            "period_end": .string(Timestamp.formatISO8601(now)),
             "hours_with_metrics": JSONValue(summary.hours),
             "total_predictions": JSONValue(summary.predictionsResolved),
             "predictions_made": JSONValue(summary.predictionsMade),

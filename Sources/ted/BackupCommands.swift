@@ -67,7 +67,10 @@ struct RestoreCommand: AsyncParsableCommand {
         try await BackupSession.run { store, settings in
             let file = try BackupFiles.resolve(backup, directory: settings.backupDirectory)
             print("Restoring \(file) into \(store.location)\(drop ? " (dropping the existing data first)" : "")")
-            let restorer = BackupRestorer(store: store, migrationsDirectory: source.directory) { line in print(line) }
+            // BackupRestorer reads a directory: the built-in migrations are written to a temporary one.
+            let migrations = try source.files.materialized()
+            defer { if case .embedded = source.files { try? FileManager.default.removeItem(atPath: migrations) } }
+            let restorer = BackupRestorer(store: store, migrationsDirectory: migrations) { line in print(line) }
             let result = try await restorer.restore(file: file, drop: drop)
             print("✓ Restore completed (backup of \(result.header.backend) taken \(Timestamp.formatISO8601(result.header.createdAt)))")
             for collection in result.restored { print("  \(collection.name): \(collection.count) document(s)") }

@@ -4,7 +4,7 @@ import Logging
 import TEDCore
 import TEDStore
 
-/// `ted migrate`: checks (dry run) or changes the database schema with the files of `migrations/`.
+/// `ted migrate`: checks (dry run) or changes the database schema with the files of `migrations/` (built into ted).
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
@@ -130,11 +130,11 @@ struct MigrateCommand: AsyncParsableCommand {
 
 /// Where the migration files are: shared by `migrate` and its subcommands.
 struct MigrationSource: ParsableArguments {
-    @Option(help: "Directory of the migration files (default: $MIGRATIONS_DIR or ./migrations).")
+    @Option(help: "Directory of the migration files (default: $MIGRATIONS_DIR, else the migrations built into ted).")
     var migrationsDir: String?
 
-    var directory: String {
-        migrationsDir ?? ProcessInfo.processInfo.environment["MIGRATIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./migrations"
+    var files: MigrationFiles {
+        MigrationFiles.resolve(explicit: migrationsDir, environment: ProcessInfo.processInfo.environment)
     }
 }
 
@@ -151,7 +151,7 @@ enum MigrationSession {
         }
         let migrations: [Migration]
         do {
-            migrations = try MigrationLoader.load(directory: source.directory)
+            migrations = try source.files.load()
         } catch {
             throw CommandOutput.failure(error.description)
         }

@@ -7,9 +7,9 @@ import TEDStore
 /// `MIGRATE_ON_START=true`. A store that cannot be reached is only logged: persistence must not stop the service.
 enum StartupMigrations {
     static func check(store: any DocumentStore, settings: Settings, logger: Logger) async {
-        let directory = ProcessInfo.processInfo.environment["MIGRATIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./migrations"
+        let files = MigrationFiles.resolve(explicit: nil, environment: ProcessInfo.processInfo.environment)
         do {
-            let runner = try MigrationRunner(store: store, directory: directory)
+            let runner = MigrationRunner(store: store, migrations: try files.load())
             let pending = try await runner.pendingCount()
             guard pending > 0 else {
                 logger.info("Schema is up to date", metadata: ["migrations": "\(runner.migrations.count)"])

@@ -208,6 +208,19 @@ struct SettingsTests {
         #expect(merged == ["PERSISTENCE_BATCH_SIZE": "20", "PORT": "9000", "HOST": "0.0.0.0"])
     }
 
+    /// docker-compose.yml sets MONGO_URL in the environment and mounts a `.env` copied from `.env.example`, whose
+    /// `MONGO_URL=` is blank: the blank line must not switch the container to SQLite.
+    @Test func aBlankValueInTheEnvFileLeavesTheEnvironmentsValue() throws {
+        let url = try Self.temporaryFile("MONGO_URL=\nPERSISTENCE_BACKEND=\nPORT=9100\n")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let settings = try Settings.load(environment: [
+            "ENV_FILE": url.path, "MONGO_URL": "mongodb://mongodb:27017/rugs_tracker", "PORT": "8000",
+        ])
+        #expect(settings.mongoURL == "mongodb://mongodb:27017/rugs_tracker")
+        #expect(settings.backend == .mongodb)
+        #expect(settings.port == 9100)
+    }
+
     static func temporaryFile(_ contents: String) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ted-core-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

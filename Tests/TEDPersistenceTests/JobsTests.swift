@@ -383,6 +383,7 @@ enum MetricsDataSet {
     func aCrashedOwnersLeaseExpires(_ backend: Backend) async throws {
         let store = try makeStore(backend)
         let now = Day.at(10)
+        try await insertGames(hourly: Day.at(8), to: Day.at(9), into: store)
         #expect(try await store.acquireLease(HourlyMetricsCalculator.leaseName, owner: "crashed", now: now, expiresAt: now.addingTimeInterval(300)))
         let calculator = HourlyMetricsCalculator(store: store, logger: logger)
         #expect(try await calculator.run(clock: ManualClock(now.addingTimeInterval(10))) == .leaseHeld(by: "crashed"))
@@ -391,7 +392,7 @@ enum MetricsDataSet {
             Issue.record("the expired lease was not taken over")
             return
         }
-        #expect(hours.count == 168)
+        #expect(hours == [Day.at(8)])  // the one hour with records
         await store.close()
     }
 
@@ -455,10 +456,19 @@ enum MetricsDataSet {
         await store.close()
     }
 
+    /// One game at ten past each of the hours `from` (inclusive) to `to` (exclusive): hours with records.
+    func insertGames(hourly from: Date, to: Date, into store: any DocumentStore) async throws {
+        let games = stride(from: from.timeIntervalSince1970, to: to.timeIntervalSince1970, by: 3600).map { start in
+            MetricsDataSet.game("game-\(Int(start))", at: Date(timeIntervalSince1970: start + 600))
+        }
+        _ = try await store.insert(games, into: .games)
+    }
+
     @Test(arguments: Backend.allCases)
     func twoInstancesWriteOneDocumentPerHour(_ backend: Backend) async throws {
         let stores = try makeStores(backend, count: 2)
         let now = Day.at(12, 5)
+        try await insertGames(hourly: Day.at(12, dayOffset: -1), to: Day.at(12), into: stores[0])
         let calculators = stores.enumerated().map { index, store in
             HourlyMetricsCalculator(store: store, backfill: MetricsBackfill(maximumBackfillHours: 24),
                                     lease: JobLease(store: store, name: HourlyMetricsCalculator.leaseName, owner: "instance-\(index)"),
@@ -482,6 +492,7 @@ enum MetricsDataSet {
     @Test(arguments: Backend.allCases)
     func theMetricsJobFillsMissedHoursAtStartThenRunsHourly(_ backend: Backend) async throws {
         let store = try makeStore(backend)
+        try await insertGames(hourly: Day.at(4), to: Day.at(10), into: store)
         let calculator = HourlyMetricsCalculator(store: store, logger: logger)
         try await calculator.compute(hour: Day.at(4), now: Day.at(5, 5))
         let clock = ManualClock(Day.at(9, 30))
@@ -505,6 +516,68 @@ enum MetricsDataSet {
         #expect(status.snapshot.metricsLeaseHolder == JobLease.processInstanceID)
         task.cancel()
         try await task.value
+        await store.close()
+    }
+
+    /// A first start used to write 168 documents of zeros (the whole 7-day backfill): only hours with records are
+    /// stored, and hours before the first record are not even aggregated.
+    @Test(arguments: Backend.allCases)
+    func aBackfillStoresOnlyHoursWithRecords(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        let calculator = HourlyMetricsCalculator(store: store, logger: logger)
+        let now = Day.at(12, 5)
+        #expect(try await calculator.run(clock: ManualClock(now)) == .computed([]))
+        #expect(try await store.count(.metricsHourly, where: .all) == 0)
+        // A prediction 30 hours back and a side bet 3 hours back: two hours with records, nothing else.
+        _ = try await store.insert([MetricsDataSet.prediction("g1", tick: 1, predicted: 140, actual: 100, at: Day.at(6, 20, dayOffset: -1))],
+                                   into: .predictions)
+        _ = try await store.insert([MetricsDataSet.sideBet("g2", tick: 1, ev: 0.1, recommendation: .bet, end: 30, at: Day.at(9, 1))],
+                                   into: .sideBets)
+        #expect(try await calculator.run(clock: ManualClock(now.addingTimeInterval(60))) == .computed([Day.at(6, dayOffset: -1), Day.at(9)]))
+        let ids = try await store.find(.metricsHourly, where: .all, sort: DocumentSort("hour_start"), limit: nil).compactMap { $0["_id"]?.stringValue }
+        #expect(ids == ["2026-03-09T06:00:00.000Z", "2026-03-10T09:00:00.000Z"])
+        await store.close()
+    }
+
+    /// The current hour, for the metrics report: computed from the records so far, marked live, never stored.
+    @Test(arguments: Backend.allCases)
+    func theCurrentHourIsComputedLiveAndNotStored(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        let h = Day.at(5)
+        try await MetricsDataSet.insert(into: store, hour: h)
+        let calculator = HourlyMetricsCalculator(store: store, logger: logger)
+        let live = try #require(try await calculator.live(hour: h, now: Day.at(5, 30)))
+        #expect(live["_id"]?.stringValue == "2026-03-10T05:00:00.000Z")
+        #expect(live["live"] == .bool(true))
+        #expect(live["predictions_resolved"]?.intValue == 4)
+        #expect(live.value(at: "prediction_metrics.median_e40")?.doubleValue == 2.0)
+        #expect(try await calculator.live(hour: Day.at(8), now: Day.at(8, 30)) == nil)
+        #expect(try await store.count(.metricsHourly, where: .all) == 0)
+        await store.close()
+    }
+
+    /// The exact median over many values, odd and even counts, skipping unresolved predictions and non-numbers: the
+    /// MongoDB pipeline finds it by sorting and skipping, without an array of the values.
+    @Test(arguments: Backend.allCases)
+    func theMedianIsExactOverManyValues(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        let h = Day.at(5)
+        // e40 = k for k in 0...100, inserted in a scrambled order, plus unresolved predictions with wild guesses.
+        var documents = (0...100).map { k in
+            MetricsDataSet.prediction("g\((k * 37) % 101)", tick: k, predicted: 100 + 40 * ((k * 37) % 101), actual: 100,
+                                      at: h.addingTimeInterval(Double(k)))
+        }
+        documents += (0..<20).map { MetricsDataSet.prediction("open", tick: $0, predicted: 99_999, actual: nil, at: h) }
+        _ = try await store.insert(documents, into: .predictions)
+        let odd = try await store.aggregateHour(start: h, end: h.addingTimeInterval(3600))
+        #expect(odd["predictions_resolved"]?.intValue == 101)
+        #expect(odd.value(at: "prediction_metrics.median_e40")?.doubleValue == 50)
+        _ = try await store.insert([MetricsDataSet.prediction("extra", tick: 1, predicted: 100 + 40 * 1000, actual: 100, at: h)],
+                                   into: .predictions)
+        let even = try await store.aggregateHour(start: h, end: h.addingTimeInterval(3600))
+        #expect(even.value(at: "prediction_metrics.median_e40")?.doubleValue == 50.5)
+        let none = try await store.aggregateHour(start: Day.at(8), end: Day.at(9))
+        #expect(none.value(at: "prediction_metrics.median_e40") == .null)
         await store.close()
     }
 }

@@ -224,6 +224,29 @@ import TEDStore
         }
     }
 
+    /// The flush loop idles while the flag is off: `manager.running` is true only with the loop alive and the flag on.
+    @Test func managerRunningIsTheTasksRealState() async throws {
+        let f = try Self.fixture(enabled: false)
+        let tasks = PersistenceTasks(flag: f.runtime.flag, statistics: f.runtime.statistics, logger: Logger(label: "test"))
+        tasks.loopStarted()
+        @Sendable func running(_ client: some TestClientProtocol) async throws -> JSONValue? {
+            try await client.execute(uri: "/api/persistence/status", method: .get) { response in
+                try Self.json(response)["manager"]?.objectValue?["running"]
+            }
+        }
+        try await f.app.test(.router) { client in
+            var seen: [JSONValue?] = [try await running(client)]
+            f.runtime.flag.set(true, source: .api)
+            seen.append(try await running(client))
+            f.runtime.flag.set(false, source: .api)
+            seen.append(try await running(client))
+            f.runtime.flag.set(true, source: .api)
+            tasks.loopStopped()
+            seen.append(try await running(client))
+            #expect(seen == [.bool(false), .bool(true), .bool(false), .bool(false)])
+        }
+    }
+
     @Test func theAdminSwitchNeedsTheToken() async throws {
         let disabled = try Self.fixture()
         try await disabled.app.test(.router) { client in

@@ -67,7 +67,7 @@ import TEDStore
     @Test func metricsTotalTheHoursAndTakeTheMedianOverThePeriod() async throws {
         let f = try Self.fixture(enabled: true)
         // 10:00: e40 1, −2, 3, 3.025 (absolute errors 40, 80, 120, 121). 11:00: e40 0.5, −0.25, 2 (20, 10, 80).
-        // 09:00 is outside the last two hours; 12:00 is not complete.
+        // 09:00 is outside the last three hours; 12:00 is the current hour (now is 12:30).
         _ = try await f.store.insert([
             Self.prediction("g1", tick: 10, predicted: 140, actual: 100, at: Self.hour(10)),
             Self.prediction("g1", tick: 20, predicted: 20, actual: 100, at: Self.hour(10)),
@@ -83,28 +83,54 @@ import TEDStore
         for h in 9...11 { try await calculator.compute(hour: Self.hour(h), now: Self.now) }
 
         try await f.app.test(.router) { client in
-            try await client.execute(uri: "/api/persistence/metrics?hours=2", method: .get) { response in
+            try await client.execute(uri: "/api/persistence/metrics?hours=3", method: .get) { response in
                 #expect(response.status == .ok)
                 let body = try Self.json(response)
                 #expect(body["enabled"] == .bool(true))
+                // 10:00 and 11:00 from metrics_hourly, 12:00 (not complete) computed live; 09:00 is outside.
                 #expect(body["period_start"] == .string("2026-03-10T10:00:00.000Z"))
-                #expect(body["period_end"] == .string("2026-03-10T12:00:00.000Z"))
-                #expect(body["total_predictions"] == .int(7))
-                #expect(body["accuracy_1_window"]?.numberValue == 3.0 / 7)
-                #expect(body["accuracy_2_windows"]?.numberValue == 5.0 / 7)
-                // Weighted by resolved count: (1.25625 × 4 + 0.75 × 3) / 7.
-                #expect(abs(try #require(body["average_e40"]?.numberValue) - 7.275 / 7) < 1e-9)
-                // The middle of all seven: −2, −0.25, 0.5, 1, 2, 3, 3.025 (not a mean of the hourly medians, 1.25).
-                #expect(body["median_e40"]?.numberValue == 1.0)
+                #expect(body["period_end"] == .string("2026-03-10T12:30:00.000Z"))
+                #expect(body["total_predictions"] == .int(8))
+                #expect(body["accuracy_1_window"]?.numberValue == 3.0 / 8)
+                #expect(body["accuracy_2_windows"]?.numberValue == 5.0 / 8)
+                // Weighted by resolved count: (1.25625 × 4 + 0.75 × 3 + 20 × 1) / 8.
+                #expect(abs(try #require(body["average_e40"]?.numberValue) - 27.275 / 8) < 1e-9)
+                // The middle of all eight: −2, −0.25, 0.5, 1, 2, 3, 3.025, 20 (not a mean of the hourly medians).
+                #expect(body["median_e40"]?.numberValue == 1.5)
                 guard case .array(let hourly)? = body["hourly"] else { Issue.record("no hourly series"); return }
-                #expect(hourly.map { $0.objectValue?["_id"] } == [.string("2026-03-10T10:00:00.000Z"), .string("2026-03-10T11:00:00.000Z")])
+                #expect(hourly.map { $0.objectValue?["_id"] } == [
+                    .string("2026-03-10T10:00:00.000Z"), .string("2026-03-10T11:00:00.000Z"), .string("2026-03-10T12:00:00.000Z"),
+                ])
                 #expect(hourly.first?.objectValue?["hour_start"] == .string("2026-03-10T10:00:00.000Z"))
+                #expect(hourly.first?.objectValue?["live"] == nil)
+                #expect(hourly.last?.objectValue?["live"] == .bool(true))
             }
             try await client.execute(uri: "/api/persistence/metrics", method: .get) { response in
                 let body = try Self.json(response)
-                #expect(body["total_predictions"] == .int(8))  // 24 hours by default
+                #expect(body["total_predictions"] == .int(9))  // 24 hours by default
             }
         }
+    }
+
+    /// Right after enabling nothing is in metrics_hourly yet (the job stores an hour once it is over): the current
+    /// hour is reported live.
+    @Test func theCurrentHourIsReportedBeforeItIsComplete() async throws {
+        let f = try Self.fixture(enabled: true)
+        _ = try await f.store.insert([
+            Self.prediction("g1", tick: 10, predicted: 140, actual: 100, at: Self.hour(12).addingTimeInterval(60)),
+        ], into: .predictions)
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/api/persistence/metrics?hours=1", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["period_start"] == .string("2026-03-10T12:00:00.000Z"))
+                #expect(body["total_predictions"] == .int(1))
+                #expect(body["median_e40"]?.numberValue == 1.0)
+                #expect(body["hours_with_metrics"] == .int(1))
+                guard case .array(let hourly)? = body["hourly"] else { Issue.record("no hourly series"); return }
+                #expect(hourly.first?.objectValue?["live"] == .bool(true))
+            }
+        }
+        #expect(try await f.store.count(.metricsHourly, where: .all) == 0)
     }
 
     @Test func aStoredGameComesWithItsRecordsByTick() async throws {

@@ -85,9 +85,11 @@ public struct Settings: Sendable, Equatable {
 
     public init() {}
 
-    /// `.env` overrides the process environment, so that editing the file is how operators change things.
+    /// `.env` overrides the process environment, so that editing the file is how operators change things. A blank
+    /// line in the file (`MONGO_URL=`, as `.env.example` ships) counts as unset, as everywhere else, so it does not
+    /// hide the environment's value: docker-compose.yml gives `MONGO_URL` in the environment and mounts `.env`.
     public static func merged(environment: [String: String], envFile: [String: String]) -> [String: String] {
-        environment.merging(envFile) { _, file in file }
+        environment.merging(envFile.filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }) { _, file in file }
     }
 
     /// Parses and validates every variable; the first bad one is reported by name.

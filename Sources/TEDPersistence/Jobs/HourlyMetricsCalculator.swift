@@ -38,20 +38,26 @@ public struct HourlyMetricsCalculator: Sendable {
             .first?["hour_start"]?.dateValue
     }
 
-    /// Computes the hours `backfill` selects, under the lease. `shouldContinue` is asked before every hour.
+    /// Computes the hours `backfill` selects, under the lease, and stores those that have records (or a document
+    /// already): a first start, or a start after a week off, writes no empty hours, and an idle hour is not a
+    /// document of zeros. `shouldContinue` is asked before every hour. The outcome lists the hours stored.
     public func run(clock: any WallClock, shouldContinue: () -> Bool = { true }) async throws(StoreError) -> Outcome {
         let now = clock.now
         guard try await lease.acquire(now: now) else { return .leaseHeld(by: try? await lease.holder(now: now)) }
         do {
-            let hours = backfill.hours(now: now, newestStored: try await newestStoredHour())
+            var hours = backfill.hours(now: now, newestStored: try await newestStoredHour())
+            // Hours before the first record need not even be aggregated: one indexed query per collection.
+            if let first = hours.first {
+                let firstRecord = try await firstRecordHour(from: first)
+                hours.removeAll { hour in firstRecord.map { hour < $0 } ?? true }
+            }
             var computed: [Date] = []
             for hour in hours {
                 guard shouldContinue(), try await lease.acquire(now: clock.now) else {
                     try await lease.release()
                     return .stopped(computed)
                 }
-                try await compute(hour: hour, now: clock.now)
-                computed.append(hour)
+                if try await compute(hour: hour, now: clock.now, skippingEmpty: true) != nil { computed.append(hour) }
             }
             try await lease.release()
             return .computed(computed)
@@ -64,10 +70,21 @@ public struct HourlyMetricsCalculator: Sendable {
     /// Computes and stores the metrics of the hour starting at `hour`; returns the stored document.
     @discardableResult
     public func compute(hour: Date, now: Date) async throws(StoreError) -> Document {
+        // Never nil without skipping.
+        try await compute(hour: hour, now: now, skippingEmpty: false) ?? Document()
+    }
+
+    /// With `skippingEmpty`, an hour without records and without a document is left alone (nil). An hour that has a
+    /// document is always recomputed, so one whose records were deleted does not keep stale figures.
+    private func compute(hour: Date, now: Date, skippingEmpty: Bool) async throws(StoreError) -> Document? {
         let id = Self.id(ofHour: hour)
         let figures = try await store.aggregateHour(start: hour, end: hour.addingTimeInterval(3600))
         let previous = try await store.find(.metricsHourly, where: .ids([id]), sort: nil, limit: 1).first
-        var document = Document([(key: "_id", value: DocumentValue.string(id))] + figures.fields.filter { $0.key != "_id" })
+        if skippingEmpty, previous == nil, !Self.hasRecords(figures) {
+            logger.debug("No records in the hour \(id): no metrics document")
+            return nil
+        }
+        var document = Self.document(id: id, figures: figures)
         document["created_at"] = .date(previous?["created_at"]?.dateValue ?? now)
         document["updated_at"] = .date(now)
         _ = try await store.upsert([document], into: .metricsHourly)
@@ -75,5 +92,37 @@ public struct HourlyMetricsCalculator: Sendable {
         let games = figures["games_analyzed"]?.intValue ?? 0
         logger.info("Calculated hourly metrics for \(id): \(predictions) predictions, \(games) games")
         return document
+    }
+
+    /// The current hour so far, computed now and not stored (the job stores an hour once it is complete), marked
+    /// `"live": true`; nil when the hour has no records yet. Lets the metrics report show data right after enabling.
+    public func live(hour: Date, now: Date) async throws(StoreError) -> Document? {
+        let figures = try await store.aggregateHour(start: hour, end: hour.addingTimeInterval(3600))
+        guard Self.hasRecords(figures) else { return nil }
+        var document = Self.document(id: Self.id(ofHour: hour), figures: figures)
+        document["live"] = true
+        document["updated_at"] = .date(now)
+        return document
+    }
+
+    /// Whether the hour's figures count any game, prediction or side bet.
+    static func hasRecords(_ figures: Document) -> Bool {
+        (figures["games_analyzed"]?.intValue ?? 0) > 0 || (figures["predictions_made"]?.intValue ?? 0) > 0
+            || (figures.value(at: "side_bet_metrics.total_recommended")?.intValue ?? 0) > 0
+    }
+
+    private static func document(id: String, figures: Document) -> Document {
+        Document([(key: "_id", value: DocumentValue.string(id))] + figures.fields.filter { $0.key != "_id" })
+    }
+
+    /// The start of the hour of the oldest game, prediction or side bet created at or after `from`; nil when none.
+    func firstRecordHour(from: Date) async throws(StoreError) -> Date? {
+        var first: Date?
+        for collection in [CollectionName.games, .predictions, .sideBets] {
+            let oldest = try await store.find(collection, where: .dateRange("created_at", from: from, to: nil),
+                                              sort: DocumentSort("created_at"), limit: 1).first?["created_at"]?.dateValue
+            if let oldest { first = min(first ?? oldest, oldest) }
+        }
+        return first.map(MetricsBackfill.hourStart)
     }
 }

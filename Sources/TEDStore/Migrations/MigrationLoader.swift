@@ -10,14 +10,25 @@ public enum MigrationLoader {
         } catch {
             throw MigrationError.invalidDirectory(path: directory, reason: "cannot be read (\(error.localizedDescription))")
         }
-        var migrations: [Migration] = []
+        var files: [(name: String, bytes: [UInt8])] = []
         for fileName in fileNames.sorted() where fileName.hasSuffix(".json") && !fileName.hasPrefix(".") {
             let path = (directory as NSString).appendingPathComponent(fileName)
-            let (version, name) = try versionAndName(of: fileName, path: path)
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw MigrationError.invalidFile(file: path, reason: "cannot be read")
             }
-            migrations.append(try MigrationFileParser(file: path).parse(Array(data), version: version, name: name, fileName: fileName))
+            files.append((fileName, Array(data)))
+        }
+        return try load(files: files, origin: directory)
+    }
+
+    /// Parses and checks migration files already read (from a directory, or built in); `origin` names where they
+    /// come from in messages.
+    public static func load(files: [(name: String, bytes: [UInt8])], origin directory: String) throws(MigrationError) -> [Migration] {
+        var migrations: [Migration] = []
+        for (fileName, bytes) in files.sorted(by: { $0.name < $1.name }) {
+            let path = (directory as NSString).appendingPathComponent(fileName)
+            let (version, name) = try versionAndName(of: fileName, path: path)
+            migrations.append(try MigrationFileParser(file: path).parse(bytes, version: version, name: name, fileName: fileName))
         }
         try checkSequence(migrations, directory: directory)
         try checkReferences(migrations, directory: directory)

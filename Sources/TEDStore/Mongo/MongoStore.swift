@@ -165,6 +165,8 @@ public final class MongoStore: DocumentStore, SchemaStore {
         let gamesQuery = try BSONCodec.encode(range)
         let predictionsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.predictions(range))])
         let sideBetsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.sideBets(range))])
+        // The sort of the median may outgrow the server's 100 MB in-memory limit over a long period: spill to disk.
+        let medianOptions = try BSONCodec.encode(["allowDiskUse": true])
         let database = database
         return try await pool.withClient { [self] client throws(StoreError) in
             func withHandle<T>(_ name: CollectionName, _ body: (OpaquePointer) throws(StoreError) -> T) throws(StoreError) -> T {
@@ -177,8 +179,18 @@ public final class MongoStore: DocumentStore, SchemaStore {
             let games = try withHandle(.games) { handle throws(StoreError) in
                 try count(handle, query: gamesQuery, context: "count hourly games")
             }
-            let predictions = try withHandle(.predictions) { handle throws(StoreError) in
+            var predictions = try withHandle(.predictions) { handle throws(StoreError) in
                 try aggregate(handle, pipeline: predictionsPipeline, context: "aggregate hourly predictions")
+            }
+            // The median in a second query, once the count is known: sorted by the server, only the middle value(s)
+            // returned, so no array of every e40 of the period is ever built.
+            let ranked = predictions.first?["ranked_e40"]?.intValue ?? 0
+            if ranked > 0 {
+                let pipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.medianE40(range, count: ranked))])
+                let median = try withHandle(.predictions) { handle throws(StoreError) in
+                    try aggregate(handle, pipeline: pipeline, options: medianOptions, context: "aggregate hourly median e40")
+                }
+                predictions[0]["median_e40"] = median.first?["median_e40"] ?? .null
             }
             let sideBets = try withHandle(.sideBets) { handle throws(StoreError) in
                 try aggregate(handle, pipeline: sideBetsPipeline, context: "aggregate hourly side bets")
@@ -365,12 +377,16 @@ public final class MongoStore: DocumentStore, SchemaStore {
         }
     }
 
-    private func aggregate(_ handle: OpaquePointer, pipeline: [UInt8], context: String) throws(StoreError) -> [Document] {
+    private func aggregate(_ handle: OpaquePointer, pipeline: [UInt8], options: [UInt8]? = nil, context: String) throws(StoreError) -> [Document] {
         try withBSONView(pipeline) { pipeline throws(StoreError) in
-            guard let cursor = mongoc_collection_aggregate(handle, MONGOC_QUERY_NONE, pipeline, nil, nil) else {
-                throw StoreError(.operationFailed, "\(context): cannot open a cursor")
+            func run(_ options: OpaquePointer?) throws(StoreError) -> [Document] {
+                guard let cursor = mongoc_collection_aggregate(handle, MONGOC_QUERY_NONE, pipeline, options, nil) else {
+                    throw StoreError(.operationFailed, "\(context): cannot open a cursor")
+                }
+                return try drain(cursor, context: context).map { bytes throws(StoreError) in try BSONCodec.decodeReply(bytes) }
             }
-            return try drain(cursor, context: context).map { bytes throws(StoreError) in try BSONCodec.decodeReply(bytes) }
+            guard let options else { return try run(nil) }
+            return try withBSONView(options) { options throws(StoreError) in try run(options) }
         }
     }
 
@@ -480,42 +496,37 @@ enum HourlyPipelines {
             "_id": .null,
             "made": .document(["$sum": .int32(1)]),
             "resolved": countIf(resolved),
-            "e40s": .document(["$push": valueIf(all(resolved, isNumber(e40)), .string(e40))]),
+            // How many values the median ranks (resolved, e40 a number): `medianE40` picks the middle of them.
+            "ranked_e40": countIf(all(resolved, isNumber(e40))),
             "mean_e40": .document(["$avg": valueIf(resolved, .string(e40))]),
             "mean_absolute_error": .document(["$avg": valueIf(resolved, "$error_metrics.absolute_error")]),
             "within_1_window": absoluteErrorAtMost(40),
             "within_2_windows": absoluteErrorAtMost(80),
             "within_3_windows": absoluteErrorAtMost(120),
         ]
-        let sorted: DocumentValue = .document(["$sortArray": .document([
-            "input": .document(["$filter": .document(["input": "$e40s", "cond": .document(["$ne": .array(["$$this", .null])])])]),
-            "sortBy": .int32(1),
-        ])])
-        // The exact median: the middle value, or the mean of the two middle values for an even count.
-        // (`$median` is approximate in MongoDB.)
-        let middle: DocumentValue = .document(["$arrayElemAt": .array(["$sorted", "$$half"])])
-        let belowMiddle: DocumentValue = .document(["$arrayElemAt": .array([
-            "$sorted", .document(["$subtract": .array(["$$half", .int32(1)])]),
-        ])])
-        let median: DocumentValue = .document(["$let": .document([
-            "vars": .document([
-                "count": .document(["$size": "$sorted"]),
-                "half": .document(["$toInt": .document(["$floor": .document(["$divide": .array([.document(["$size": "$sorted"]), .int32(2)])])])]),
-            ]),
-            "in": .document(["$switch": .document([
-                "branches": .array([
-                    .document(["case": .document(["$eq": .array(["$$count", .int32(0)])]), "then": .null]),
-                    .document(["case": .document(["$eq": .array([.document(["$mod": .array(["$$count", .int32(2)])]), .int32(1)])]), "then": middle]),
-                ]),
-                "default": .document(["$divide": .array([.document(["$add": .array([belowMiddle, middle])]), .int32(2)])]),
-            ])]),
-        ])])
         return [
             .document(["$match": .document(range)]),
             .document(["$group": .document(group)]),
-            .document(["$addFields": .document(["sorted": sorted])]),
-            .document(["$addFields": .document(["median_e40": median])]),
-            .document(["$project": .document(["e40s": .int32(0), "sorted": .int32(0)])]),
+        ]
+    }
+
+    /// The exact median of the `count` ranked e40 values: the middle value, or the mean of the two middle values for
+    /// an even count (`$median` is approximate, and MongoDB 7 only). Sorted by the server and skipped to the middle,
+    /// so memory holds at most half the values, spilling to disk with `allowDiskUse`, instead of one array of all
+    /// of them (which a year of predictions would push past the 16 MB document limit). Only operators of
+    /// MongoDB 4.4 (`$sortArray`, 5.2, is not needed).
+    static func medianE40(_ range: Document, count: Int) -> [DocumentValue] {
+        let field = "error_metrics.e40"
+        var match = range
+        match["resolved"] = true
+        match[field] = .document(["$type": "number"])
+        return [
+            .document(["$match": .document(match)]),
+            .document(["$project": .document(["_id": .int32(0), "e40": .string("$" + field)])]),
+            .document(["$sort": .document(["e40": .int32(1)])]),
+            .document(["$skip": .int64(Int64((count - 1) / 2))]),
+            .document(["$limit": .int64(count % 2 == 1 ? 1 : 2)]),
+            .document(["$group": .document(["_id": .null, "median_e40": .document(["$avg": "$e40"])])]),
         ]
     }
 

@@ -1,0 +1,75 @@
+/// The files of `migrations/`, compiled into `ted`, so that `ted migrate` (and the check at start) works from any
+/// working directory and in the Docker image without the folder next to the binary. A Swift string rather than a
+/// SwiftPM resource: on Linux a resource bundle must sit beside the binary, which a copied binary loses.
+/// `migrations/` stays the source: EmbeddedMigrationsTests fails unless every file here is byte-identical to its
+/// file there (same checksum in the ledger), and `MIGRATIONS_DIR` still points ted at a directory instead.
+public enum EmbeddedMigrations {
+    public struct File: Sendable, Equatable {
+        public let name: String
+        public let contents: String
+    }
+
+    /// Shown in place of a directory in messages.
+    public static let origin = "(built into ted)"
+
+    public static let files: [File] = [
+        File(name: "0001_initial.json", contents: initial),
+    ]
+
+    // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
+    private static let initial = #"""
+{
+  "description": "The tracker's collections. _id is each record's natural key (so no unique index repeats it); every secondary index slows inserts about 3x, so only those a query needs are here.",
+  "up": {
+    "create_collections": [
+      { "name": "games" },
+      { "name": "predictions" },
+      { "name": "side_bets" },
+      { "name": "tick_samples" },
+      { "name": "metrics_hourly" }
+    ],
+    "create_indexes": [
+      {
+        "collection": "games", "name": "created_at_1",
+        "keys": [{ "field": "created_at", "order": 1 }],
+        "why": "retention deletes games older than GAME_RETENTION_DAYS by created_at, oldest first"
+      },
+      {
+        "collection": "predictions", "name": "created_at_1",
+        "keys": [{ "field": "created_at", "order": 1 }],
+        "why": "retention deletes predictions older than PREDICTION_RETENTION_DAYS by created_at, oldest first"
+      },
+      {
+        "collection": "predictions", "name": "game_id_1",
+        "keys": [{ "field": "game_id", "order": 1 }],
+        "why": "outcomes and the game endpoint read a game's predictions by game_id"
+      },
+      {
+        "collection": "side_bets", "name": "created_at_1",
+        "keys": [{ "field": "created_at", "order": 1 }],
+        "why": "retention deletes side bets older than SIDEBET_RETENTION_DAYS by created_at, oldest first"
+      },
+      {
+        "collection": "side_bets", "name": "game_id_1",
+        "keys": [{ "field": "game_id", "order": 1 }],
+        "why": "outcomes and the game endpoint read a game's side bets by game_id"
+      },
+      {
+        "collection": "tick_samples", "name": "created_at_1",
+        "keys": [{ "field": "created_at", "order": 1 }],
+        "why": "retention deletes tick samples older than TICK_RETENTION_DAYS by created_at, oldest first"
+      },
+      {
+        "collection": "metrics_hourly", "name": "created_at_1",
+        "keys": [{ "field": "created_at", "order": 1 }],
+        "why": "retention deletes hourly metrics older than METRICS_RETENTION_DAYS by created_at (_id is the hour start)"
+      }
+    ]
+  },
+  "down": {
+    "drop_collections": ["metrics_hourly", "tick_samples", "side_bets", "predictions", "games"]
+  }
+}
+
+"""#
+}

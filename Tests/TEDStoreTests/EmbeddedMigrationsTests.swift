@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import TEDCore
+import Testing
+@testable import TEDStore
+
+/// The migrations built into ted: the same bytes as `migrations/`, and the default when no directory is configured.
+@Suite struct EmbeddedMigrationsTests {
+    static let migrationsDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("migrations")
+
+    /// `migrations/` is the source; a change there without the same change in EmbeddedMigrations.swift (or the
+    /// reverse) would give the binary another checksum than the files and fail here.
+    @Test func theBuiltInFilesAreByteIdenticalToTheMigrationsDirectory() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.migrationsDirectory.path)
+            .filter { $0.hasSuffix(".json") }.sorted()
+        #expect(EmbeddedMigrations.files.map(\.name) == names, "every file of migrations/ must be in EmbeddedMigrations.swift")
+        for file in EmbeddedMigrations.files {
+            let onDisk = try Data(contentsOf: Self.migrationsDirectory.appendingPathComponent(file.name))
+            #expect(Array(file.contents.utf8) == Array(onDisk), "EmbeddedMigrations.swift differs from migrations/\(file.name)")
+        }
+        let builtIn = try MigrationFiles.embedded.load()
+        let fromDirectory = try MigrationLoader.load(directory: Self.migrationsDirectory.path)
+        #expect(builtIn.map(\.checksum) == fromDirectory.map(\.checksum))
+    }
+
+    @Test func withoutADirectoryConfiguredTheBuiltInFilesAreUsed() {
+        #expect(MigrationFiles.resolve(explicit: nil, environment: [:]) == .embedded)
+        #expect(MigrationFiles.resolve(explicit: nil, environment: ["MIGRATIONS_DIR": " "]) == .embedded)
+        #expect(MigrationFiles.resolve(explicit: nil, environment: ["MIGRATIONS_DIR": "/srv/m"]) == .directory("/srv/m"))
+        #expect(MigrationFiles.resolve(explicit: "/opt/m", environment: ["MIGRATIONS_DIR": "/srv/m"]) == .directory("/opt/m"))
+    }
+
+    /// What `ted migrate` does from a working directory without `migrations/`: nothing configured, nothing read
+    /// from disk, the ledger records version 1 with the file's checksum.
+    @Test func migratingWithNothingConfiguredAppliesTheBuiltInMigrations() async throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("ted.sqlite").path, logger: Logger(label: "test"))
+        let migrations = try MigrationFiles.resolve(explicit: nil, environment: [:]).load()
+        let runner = MigrationRunner(store: store, migrations: migrations)
+        let run = try await runner.up()
+        #expect(run.applied.map(\.label) == ["0001_initial"])
+        let status = try await runner.status()
+        #expect(status.applied.map(\.version) == [1])
+        #expect(status.pending.isEmpty && status.checksumMismatches.isEmpty)
+        let onDisk = try Data(contentsOf: Self.migrationsDirectory.appendingPathComponent("0001_initial.json"))
+        #expect(status.applied.first?.checksum == SHA256.hex(Array(onDisk)))
+        #expect(try await store.schema.collectionNames().contains("predictions"))
+        await store.close()
+    }
+}
