@@ -50,10 +50,10 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     }
 
     public func run() async throws {
-        statistics.setRunning(true)
-        defer { statistics.setRunning(false) }
-        logger.info("Background persistence tasks started",
-                    metadata: ["interval_seconds": "\(interval.seconds)", "batch_size": "\(batchSize)"])
+        let tasks = PersistenceTasks(flag: ingestor.flag, statistics: statistics, logger: logger,
+                                     metadata: ["interval_seconds": "\(interval.seconds)", "batch_size": "\(batchSize)"])
+        tasks.loopStarted()
+        defer { tasks.loopStopped() }
         var backoff = RetryBackoff(maximum: max(interval, .seconds(1)))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let wait = backoff.consecutiveFailures > 0 ? min(backoff.delay, interval) : interval
