@@ -242,7 +242,9 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         var moved = 0
         while let batch = ingestor.takeBatch(limit: Self.spillBatchSize) {
             do {
+                let wasEmpty = (spool.file.countByCollection[batch.collection] ?? 0) == 0
                 try await spool.append(batch.records)
+                if wasEmpty { statistics.recordSpooledSince(batch.collection, at: Date()) }
                 ingestor.handOff(batch, to: .spooled)
                 moved += batch.count
             } catch {

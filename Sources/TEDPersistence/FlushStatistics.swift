@@ -13,6 +13,10 @@ public final class FlushStatistics: Sendable {
         public var savedByCollection: [CollectionName: Int] = [:]
         public var alreadyStoredByCollection: [CollectionName: Int] = [:]
         public var rejectedByCollection: [CollectionName: Int] = [:]
+        /// The last batch of each collection that left the write path (stored or refused).
+        public var progressAt: [CollectionName: Date] = [:]
+        /// When records of each collection last went into an empty spool.
+        public var spooledSince: [CollectionName: Date] = [:]
         public var batches = 0
         public var errors = 0
         public var lastError: String?
@@ -44,12 +48,18 @@ public final class FlushStatistics: Sendable {
             $0.savedByCollection[collection, default: 0] += tally.stored + tally.alreadyStored
             $0.alreadyStoredByCollection[collection, default: 0] += tally.alreadyStored
             $0.rejectedByCollection[collection, default: 0] += tally.rejected
+            $0.progressAt[collection] = date
             $0.batches += 1
             $0.lastSave = date
             $0.lastAttempt = date
             $0.consecutiveFailures = 0
             $0.storeReachable = true
         }
+    }
+
+    /// Records of `collection` went into the spool, which held none of them before.
+    func recordSpooledSince(_ collection: CollectionName, at date: Date) {
+        state.withLock { $0.spooledSince[collection] = date }
     }
 
     func recordFailure(_ error: StoreError, at date: Date) {

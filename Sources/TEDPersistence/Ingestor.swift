@@ -125,7 +125,7 @@ public final class Ingestor: Sendable {
                 }
                 return (Receipt(derived: records.count, durable: durableSink.enqueue(records)), state.pending.count)
             }
-            for record in records { state.pending.enqueue(record) }
+            for record in records { state.pending.enqueue(record, at: now) }
             return (Receipt(derived: records.count, durable: nil), state.pending.count)
         }
         if receipt.pending >= highWater { askForRoom() }
@@ -222,6 +222,8 @@ public final class Ingestor: Sendable {
         public var rejectedRequests: [String: Int]
         public var pending: Int
         public var pendingByCollection: [CollectionName: Int]
+        /// When the oldest record waiting in memory was queued, by collection.
+        public var oldestPendingAt: [CollectionName: Date]
         public var ledger: AccountingLedger
         public var ringCounts: (ticks: Int, finishedGames: Int, sideBets: Int)
     }
@@ -232,6 +234,7 @@ public final class Ingestor: Sendable {
                 acceptedEvents: state.acceptedEvents, recordsDerived: state.recordsDerived,
                 ignoredUpdates: state.ignoredUpdates, rejectedRequests: state.rejectedRequests, pending: state.pending.count,
                 pendingByCollection: Dictionary(uniqueKeysWithValues: CollectionName.flushed.map { ($0, state.pending.count(of: $0)) }),
+                oldestPendingAt: CollectionName.flushed.reduce(into: [:]) { $0[$1] = state.pending.oldestQueuedAt($1) },
                 ledger: state.pending.ledger,
                 ringCounts: (state.ticks.count, state.summaries.count, state.sideBets.count))
         }

@@ -1,3 +1,4 @@
+import Foundation
 import DequeModule
 import TEDStore
 
@@ -14,6 +15,9 @@ public struct PendingQueue: Sendable {
         var id: String
         var sequence: UInt64
         var record: StoreRecord
+        /// When the record was first queued (a newer version keeps it): how long the oldest has waited tells whether
+        /// the write path is stuck.
+        var queuedAt: Date
     }
 
     /// One collection's records in arrival order; `positions` maps an `_id` to its absolute position, which
@@ -80,6 +84,11 @@ public struct PendingQueue: Sendable {
         self.dropsWhenFull = dropsWhenFull
     }
 
+    /// When the oldest record of `collection` waiting in memory was queued (records being written are not counted).
+    public func oldestQueuedAt(_ collection: CollectionName) -> Date? {
+        queues[collection]?.entries.first?.queuedAt
+    }
+
     public func count(of collection: CollectionName) -> Int {
         guard let queue = queues[collection] else { return 0 }
         return queue.count + queue.inFlight
@@ -87,11 +96,11 @@ public struct PendingQueue: Sendable {
 
     /// Queues a record. `accepted: false` for a record the ledger already counts elsewhere (one coming back
     /// from the spool's commit path), so it is not counted twice.
-    public mutating func enqueue(_ record: StoreRecord, accepted: Bool = true) {
+    public mutating func enqueue(_ record: StoreRecord, accepted: Bool = true, at date: Date = Date()) {
         let collection = record.collection
         if accepted { ledger.add(.accepted, collection) }
         nextSequence += 1
-        let entry = Entry(id: record.id, sequence: nextSequence, record: record)
+        let entry = Entry(id: record.id, sequence: nextSequence, record: record, queuedAt: date)
         // A newer version keeps the older one's place, so the oldest-first order still holds.
         if queues[collection, default: CollectionQueue()].replace(entry) {
             ledger.add(.superseded, collection)

@@ -103,6 +103,7 @@ struct PersistenceRoutes: Sendable {
             ("manager", manager),
             ("spool", spool),
             ("durability", .string(settings.ingestDurability.rawValue)),
+            ("stuck", .array(runtime.stuckCollections().map(\.json))),
             ("overflow_policy", .string(settings.overflowPolicy.rawValue)),
         ])
         if let jobs { object.entries.append(("jobs", jobs.snapshot.json)) }

@@ -13,12 +13,14 @@ struct StatusRoutes: Sendable {
         router.get("/health/live") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         router.get("/api/health") { _, _ in JSONResponse.make(.ok, ["status": "healthy", "timestamp": .string(Timestamp.formatISO8601(Date())), "version": .string(version)]) }
         router.get("/health/ready") { _, _ -> Response in
-            let persistence = await persistenceHealth()
-            let ok = persistence != "down"
+            let stuck = runtime.stuckCollections()
+            let persistence = stuck.isEmpty ? await persistenceHealth() : "stuck"
+            let ok = persistence != "down" && stuck.isEmpty
             return JSONResponse.make(ok ? .ok : .serviceUnavailable, [
                 "status": ok ? "ready" : "not_ready",
                 "checks": ["ingest": "ok", "persistence": .string(persistence)],
                 "failing": ok ? .null : "persistence",
+                "stuck": .array(stuck.map(\.json)),
             ])
         }
     }
@@ -62,5 +64,12 @@ struct StatusRoutes: Sendable {
             ],
             "current_game": runtime.ingestor.currentGame?.json ?? .null,
         ]
+    }
+}
+
+extension WritePathHealth.Stuck {
+    var json: JSONValue {
+        ["collection": .string(collection.rawValue), "waiting_seconds": .double((waitingSeconds * 10).rounded() / 10),
+         "place": .string(place)]
     }
 }

@@ -394,4 +394,34 @@ import TEDStore
         }
         await store.close()
     }
+
+    /// The store answers, yet records have waited in memory for far more than three flush intervals (a write path
+    /// that does not move, whatever the reason): readiness is 503 and names the collection.
+    @Test func readinessTurns503WhenTheWritePathIsStuck() async throws {
+        let fixture = try Self.fixture(enabled: true)
+        let fresh = try Self.fixture(enabled: true)
+        try await fresh.app.test(.router) { client in
+            fresh.runtime.ingestor.ingest([.gameState(GameStateUpdate(gameID: "g", tick: 0, price: 1, timestamp: Date()))])
+            try await client.execute(uri: "/health/ready", method: .get) { response in
+                #expect(response.status == .ok)  // just queued: nothing waits too long yet
+            }
+        }
+        // Queued ten minutes ago and never written (the default interval is 30 s).
+        let stale = Date().addingTimeInterval(-600)
+        fixture.runtime.ingestor.ingest([.gameState(GameStateUpdate(gameID: "h", tick: 0, price: 1, timestamp: stale))], now: stale)
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/health/ready", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let reply = try Self.json(response)
+                #expect(reply["checks"]?.objectValue?["persistence"] == .string("stuck"))
+                guard case .array(let stuck)? = reply["stuck"] else { Issue.record("no stuck list"); return }
+                #expect(Set(stuck.compactMap { $0.objectValue?["collection"]?.stringValue }) == ["games", "tick_samples"])
+            }
+            try await client.execute(uri: "/api/persistence/status", method: .get) { response in
+                let reply = try Self.json(response)
+                guard case .array(let stuck)? = reply["stuck"] else { Issue.record("no stuck list"); return }
+                #expect(stuck.count == 2)
+            }
+        }
+    }
 }
