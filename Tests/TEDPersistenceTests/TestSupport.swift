@@ -31,11 +31,17 @@ enum TestServer {
 final class SecantusProcess: @unchecked Sendable {
     let port: Int
     let storage: URL
+    /// Accept `configureFailPoint` (fault injection as the drivers' conformance tests do it).
+    let testCommands: Bool
+    /// Advertise a single-node replica set (retryable writes, `w: majority`) instead of a standalone server.
+    let replicaSet: Bool
     private var process: Process?
 
-    init() throws {
+    init(testCommands: Bool = false, replicaSet: Bool = false) throws {
         port = try Self.freePort()
         storage = try TestServer.temporaryDirectory()
+        self.testCommands = testCommands
+        self.replicaSet = replicaSet
     }
 
     var url: String { "mongodb://127.0.0.1:\(port)" }
@@ -46,7 +52,8 @@ final class SecantusProcess: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--storage-path", storage.path, "--standalone"]
+        process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--storage-path", storage.path]
+            + (replicaSet ? [] : ["--standalone"]) + (testCommands ? ["--enable-test-commands"] : [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

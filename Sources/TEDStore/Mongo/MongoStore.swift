@@ -341,7 +341,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
 
     /// Runs a database command on a pool thread; nil when the server answered with one of `tolerated` codes.
     @discardableResult
-    private func runCommand(_ command: Document, context: String, tolerating tolerated: Set<UInt32> = []) async throws(StoreError) -> Document? {
+    func runCommand(_ command: Document, context: String, tolerating tolerated: Set<UInt32> = []) async throws(StoreError) -> Document? {
         try await pool.withClient { [self] client throws(StoreError) in
             try runCommand(client, command, context: context, tolerating: tolerated)
         }
