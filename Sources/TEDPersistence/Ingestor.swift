@@ -118,12 +118,22 @@ public final class Ingestor: Sendable {
             guard persist else { return (Receipt(derived: output.recordCount, durable: nil), state.pending.count) }
             let records = output.games.map(StoreRecord.game) + output.predictions.map(StoreRecord.prediction)
                 + output.sideBets.map(StoreRecord.sideBet) + output.tickSamples.map(StoreRecord.tickSample)
-            if let durableSink, !records.isEmpty {
+            if let durableSink {
                 for record in records {
                     state.pending.account(.accepted, record.collection, 1)
                     state.pending.account(.spooled, record.collection, 1)
                 }
-                return (Receipt(derived: records.count, durable: durableSink.enqueue(records)), state.pending.count)
+                // Records an earlier commit could not make durable are committed first, with this request's: a 202 says
+                // that everything acknowledged so far is on disk, including a retry of a request that got a 503 (whose
+                // events the tracker has already seen, so it derives nothing new).
+                var committing: [StoreRecord] = []
+                while let kept = state.pending.takeBatch(limit: Int.max) {
+                    state.pending.handOff(kept, to: .spooled)
+                    committing += kept.records
+                }
+                committing += records
+                guard !committing.isEmpty else { return (Receipt(derived: 0, durable: nil), state.pending.count) }
+                return (Receipt(derived: records.count, durable: durableSink.enqueue(committing)), state.pending.count)
             }
             for record in records { state.pending.enqueue(record, at: now) }
             return (Receipt(derived: records.count, durable: nil), state.pending.count)

@@ -71,15 +71,23 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
         await spool?.file.close()
         await store?.close()
-        logger.info("Stopped", metadata: ["records_pending": "\(ingestor.counters.pending)"])
+        let lost = ingestor.counters.pending
+        logger.info("Stopped", metadata: ["records_pending": "\(lost)"])
+        if lost > 0 {
+            // Neither the store nor the spool took them: acknowledged records die with the process. Say so in the exit
+            // status, so a supervisor or an operator's script notices.
+            logger.critical("Exiting with acknowledged records lost", metadata: ["records_lost": "\(lost)"])
+            throw ExitCode(3)
+        }
     }
 }
 
 extension ServeCommand {
-    /// The durable outbox: with MongoDB (outages), and in durable mode whatever the store. A damaged spool never
+    /// The durable outbox, whatever the store: records the store cannot take now (an outage, a SQLite file another
+    /// program holds locked) and what is pending at shutdown go there instead of being lost. A damaged spool never
     /// stops start-up: SpoolFile moves it aside and salvages what it can (reported as degraded).
     func openSpool(_ settings: Settings, hasStore: Bool, logger: Logger) async throws -> Spool? {
-        guard hasStore, settings.backend == .mongodb || settings.ingestDurability == .durable else { return nil }
+        guard hasStore else { return nil }
         do {
             let file = try await SpoolFile(path: settings.spoolPath, maxBytes: settings.spoolMaxBytes, logger: Logger(label: "ted.spool"))
             if let recovery = file.recovery {
