@@ -11,6 +11,7 @@ import TEDPersistence
 struct IngestRoutes: Sendable {
     let runtime: PersistenceRuntime
     let access: AccessControl
+    let crossSite: CrossSiteWriteGuard
     let maxBodyBytes: Int
     let maxEvents: Int
     let decoder = EventDecoder()
@@ -21,7 +22,10 @@ struct IngestRoutes: Sendable {
     }
 
     func ingest(_ request: Request, rawGameState: Bool) async -> Response {
+        // The origin first: a page of another site learns nothing, not even whether a token is needed.
+        if let denied = crossSite.checkOrigin(request) { return reject("origin_not_allowed", denied) }
         if let denied = access.checkIngest(request) { return denied }
+        if let denied = crossSite.checkContentType(request) { return reject("unsupported_media_type", denied) }
         let receivedAt = Date()
         let body: ByteBuffer
         do {
@@ -30,7 +34,7 @@ struct IngestRoutes: Sendable {
             return reject("body_too_large", JSONResponse.error(
                 .contentTooLarge, "request body exceeds \(maxBodyBytes) bytes (INGEST_MAX_BODY_BYTES)", field: "body"))
         }
-        let ndjson = request.headers[.contentType]?.lowercased().hasPrefix("application/x-ndjson") ?? false
+        let ndjson = CrossSiteWriteGuard.mediaType(request.headers[.contentType]) == "application/x-ndjson"
         let values: [JSONValue]
         do {
             values = try body.withUnsafeReadableBytes { raw throws(IngestBody.Failure) in
