@@ -49,6 +49,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // The `ted` command: argument parsing, wiring, process lifecycle.
         .executableTarget(name: "ted", dependencies: [
