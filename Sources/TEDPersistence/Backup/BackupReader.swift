@@ -69,8 +69,9 @@ public struct BackupReader: Sendable {
         return try BackupHeader.parse(line, file: file)
     }
 
-    /// Reads the whole file: the header, every line (JSON, known collection, valid Extended JSON) and the number
-    /// of documents of each collection against the header. A cut file is refused naming what is missing.
+    /// Reads the whole file: the header, every line (JSON, known collection, valid Extended JSON, a document the
+    /// store and the service accept: `BackupDocumentCheck`) and the number of documents of each collection against
+    /// the header. A cut file is refused naming what is missing.
     @discardableResult
     public func validate() throws(BackupError) -> BackupHeader {
         var header: BackupHeader?
@@ -85,7 +86,10 @@ public struct BackupReader: Sendable {
                 header = try BackupHeader.parse(line, file: file)
                 return true
             }
-            let (collection, _) = try parseLine(line, number: number, header: current)
+            let (collection, document) = try parseLine(line, number: number, header: current)
+            if let problem = BackupDocumentCheck.problem(with: document, in: collection) {
+                throw BackupError("\(file) line \(number): \(problem); refusing the backup (nothing was changed)")
+            }
             seen[collection, default: 0] += 1
             return true
         }
