@@ -27,7 +27,9 @@ public enum TEDApplication {
         let access = AccessControl(ingestToken: runtime.settings.ingestToken, adminToken: runtime.settings.adminToken)
         IngestRoutes(runtime: runtime, access: access,
                      crossSite: CrossSiteWriteGuard(allowedOrigins: Set(runtime.settings.corsOrigins)),
-                     maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
+                     bodyReader: IngestBodyReader(budget: BodyBudget(limit: runtime.settings.ingestBodyBudgetBytes),
+                                                  maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
+                                                  timeout: runtime.settings.ingestBodyTimeout),
                      maxEvents: maxEventsPerRequest).register(on: router)
         HistoryRoutes(runtime: runtime).register(on: router)
         PersistenceRoutes(runtime: runtime, access: access, jobs: jobs).register(on: router)
