@@ -1099,6 +1099,12 @@ class BadInput(Case):
             ("10 MB body", self.post(b"[" + (small * 200000).encode()[:10 * 1024 * 1024] + b"]"), (413,)),
             ("100k-event array", self.post(("[" + small * 100000)[:-1].encode() + b"]"), (413,)),
             ("25k events (< body limit)", self.post(("[" + small * 25000)[:-1].encode() + b"]"), (413,)),
+            # What a page of another site can send through a browser without a CORS preflight.
+            ("text/plain body", self.post(gs(game_id=f"{bad_prefix}-text").encode(), "text/plain"), (415,)),
+            ("form body", self.post(b"type=game_state&game_id=f7-bad-form&tick=1&price=1",
+                                    "application/x-www-form-urlencoded"), (415,)),
+            ("foreign Origin", self.post(gs(game_id=f"{bad_prefix}-origin").encode(),
+                                         extra=b"Origin: https://evil.example\r\n"), (403,)),
         ]
         answers = []
         for name, payload, allowed in cases:
