@@ -12,7 +12,7 @@ ARG SWIFT_VERSION=6.2
 FROM swift:${SWIFT_VERSION}-bookworm AS builder
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update -q \
-    && apt-get install -y -q --no-install-recommends libmongoc-dev libbson-dev libsqlite3-dev pkg-config \
+    && apt-get install -y -q --no-install-recommends libmongoc-dev libbson-dev libsqlite3-dev zlib1g-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 # Resolve dependencies first so that this layer is cached while only the sources change.
@@ -26,7 +26,7 @@ FROM debian:bookworm-slim AS runtime
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update -q \
     && apt-get install -y -q --no-install-recommends \
-        libmongoc-1.0-0 libbson-1.0-0 libsqlite3-0 libcurl4 ca-certificates tzdata \
+        libmongoc-1.0-0 libbson-1.0-0 libsqlite3-0 zlib1g libcurl4 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home ted \
     && mkdir -p /app/data \

@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CLibMongoC", pkgConfig: "libmongoc-1.0",
                        providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // zlib, to read gzip-compressed backups without a `gzip` process.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Domain records, validation, outcome math, JSON parsing, settings. Foundation only, no I/O.
         .target(name: "TEDCore"),
@@ -29,7 +31,7 @@ let package = Package(
         .target(name: "TEDBuffers", dependencies: ["TEDCore"]),
         // Store protocol with its MongoDB (libmongoc) and SQLite implementations, migrations.
         .target(name: "TEDStore", dependencies: [
-            "TEDCore", "CLibMongoC", "CSQLite",
+            "TEDCore", "CLibMongoC", "CSQLite", "CZlib",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -49,6 +51,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // The `ted` command: argument parsing, wiring, process lifecycle.
         .executableTarget(name: "ted", dependencies: [

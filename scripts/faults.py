@@ -1099,6 +1099,12 @@ class BadInput(Case):
             ("10 MB body", self.post(b"[" + (small * 200000).encode()[:10 * 1024 * 1024] + b"]"), (413,)),
             ("100k-event array", self.post(("[" + small * 100000)[:-1].encode() + b"]"), (413,)),
             ("25k events (< body limit)", self.post(("[" + small * 25000)[:-1].encode() + b"]"), (413,)),
+            # What a page of another site can send through a browser without a CORS preflight.
+            ("text/plain body", self.post(gs(game_id=f"{bad_prefix}-text").encode(), "text/plain"), (415,)),
+            ("form body", self.post(b"type=game_state&game_id=f7-bad-form&tick=1&price=1",
+                                    "application/x-www-form-urlencoded"), (415,)),
+            ("foreign Origin", self.post(gs(game_id=f"{bad_prefix}-origin").encode(),
+                                         extra=b"Origin: https://evil.example\r\n"), (403,)),
         ]
         answers = []
         for name, payload, allowed in cases:
@@ -1178,7 +1184,99 @@ class BadInput(Case):
         return f"{outcome} after {took:.1f} s"
 
 
-ALL = [KillDuringFlush, StoreOutage, FlagFlips, SigtermUnderLoad, DamagedSpool, SpoolLimit, BadInput]
+def vm_hwm_mib(pid: int) -> float:
+    """The process's peak resident memory (VmHWM of /proc/PID/status) in MiB."""
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise CaseError(f"no VmHWM in /proc/{pid}/status")
+
+
+class StalledUploads(Case):
+    """Many uploads announce a large body, send part of it and stall. The request-body budget
+    (INGEST_BODY_BUDGET_BYTES) bounds what they hold together, the body timeout (INGEST_BODY_TIMEOUT_SECONDS) ends
+    them, and ordinary requests are served meanwhile. Measure it against a release build (TED_BIN=.build/release/ted):
+    the peak RSS must stay near the budget, not grow with the number of uploads."""
+    number = 8
+    title = "stalled large uploads"
+    uploads = 300
+    declared = 4 * 1024 * 1024 - 1024   # just under INGEST_MAX_BODY_BYTES (4 MiB)
+    sent_each = 1024 * 1024
+    budget_mib = 64
+
+    def run(self):
+        mongo = self.new_mongo()
+        mongo.start()
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="memory", INGEST_BODY_BUDGET_BYTES=str(self.budget_mib << 20),
+                           INGEST_BODY_TIMEOUT_SECONDS="5")
+        ted.start()
+        ledger = Ledger()
+        for n in range(1, 6):
+            if send_game(ted, ledger, f"f8-before-g{n}", ticks=15) != 202:
+                raise CaseError("a valid game was refused before the stalled uploads")
+        baseline = vm_hwm_mib(ted.proc.pid)
+        head = (b"POST /api/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(self.declared).encode() + b"\r\n\r\n")
+        part = b"[" + b" " * (self.sent_each - 1)
+        sockets: list[socket.socket] = []
+        refused_early = 0
+        served_during = 0
+        started = time.monotonic()
+        try:
+            for i in range(self.uploads):
+                sock = socket.create_connection(("127.0.0.1", ted.port), timeout=10)
+                sockets.append(sock)
+                try:
+                    sock.sendall(head + part)
+                except OSError:
+                    refused_early += 1
+                if i % 30 == 29:
+                    # Ordinary clients keep being served while the uploads hold their bytes.
+                    if send_game(ted, ledger, f"f8-during-g{i}", ticks=15, timeout=10) == 202:
+                        served_during += 1
+            opened = time.monotonic() - started
+            peak = vm_hwm_mib(ted.proc.pid)
+            answers: dict[str, int] = {}
+            for sock in sockets:
+                sock.settimeout(max(1.0, 15 - (time.monotonic() - started)))
+                try:
+                    data = sock.recv(200)
+                    key = data.split(b"\r\n")[0].decode("latin-1")[9:12] if data else "closed"
+                except (socket.timeout, TimeoutError):
+                    key = "no answer"
+                except OSError:
+                    key = "reset"
+                answers[key] = answers.get(key, 0) + 1
+        finally:
+            for sock in sockets:
+                sock.close()
+        peak = max(peak, vm_hwm_mib(ted.proc.pid))
+        note = (f"{self.uploads} uploads of {self.declared / 2**20:.1f} MiB stalled after {self.sent_each / 2**20:.1f} MiB "
+                f"(opened in {opened:.1f} s): peak RSS {baseline:.0f} -> {peak:.0f} MiB (budget {self.budget_mib} MiB); "
+                f"answers {dict(sorted(answers.items()))}; {served_during}/{self.uploads // 30} ordinary requests "
+                f"served meanwhile")
+        log(note)
+        self.result.notes.append(note)
+        # Without the budget every upload's megabyte stays buffered: 300 MiB and more.
+        if peak - baseline > 2 * self.budget_mib + 64:
+            self.result.fail(f"peak RSS grew by {peak - baseline:.0f} MiB with a {self.budget_mib} MiB body budget")
+        if served_during < self.uploads // 30:
+            self.result.fail(f"only {served_during} of {self.uploads // 30} ordinary requests served during the uploads")
+        if answers.get("no answer", 0):
+            self.result.fail(f"{answers['no answer']} stalled uploads got no answer within 15 s (no body timeout?)")
+        if not answers.get("503"):
+            self.result.fail("no upload was refused with 503: the budget was never reached")
+        for n in range(1, 6):
+            if send_game(ted, ledger, f"f8-after-g{n}", ticks=15) != 202:
+                raise CaseError("a valid game was refused after the stalled uploads")
+        status = ted.drain()
+        verify_store(self.result, mongo, ledger)
+        verify_status(self.result, status)
+        ted.stop()
+
+
+ALL = [KillDuringFlush, StoreOutage, FlagFlips, SigtermUnderLoad, DamagedSpool, SpoolLimit, BadInput, StalledUploads]
 SHORT = {1, 2, 3, 7}
 
 

@@ -2,7 +2,7 @@
 # Helpers shared by the scripts in scripts/. Source it; do not run it.
 #
 #   ted_root                 repo root (derived from this file's location)
-#   ensure_system_packages   libmongoc/libbson/sqlite3 headers + pkg-config
+#   ensure_system_packages   libmongoc/libbson/sqlite3/zlib headers + pkg-config
 #   ensure_secantus_venv     SecantusDB (MongoDB-compatible test server) venv
 #   free_port                prints a free loopback TCP port
 #   start_secantus PORT STORAGE_DIR LOGFILE   background server, sets SECANTUS_PID
@@ -31,16 +31,16 @@ ted_die() {
 # already finds them.
 ensure_system_packages() {
     if command -v pkg-config >/dev/null 2>&1 &&
-        pkg-config --exists libmongoc-1.0 libbson-1.0 sqlite3; then
+        pkg-config --exists libmongoc-1.0 libbson-1.0 sqlite3 zlib; then
         return 0
     fi
-    local packages=(libmongoc-dev libbson-dev libsqlite3-dev pkg-config)
+    local packages=(libmongoc-dev libbson-dev libsqlite3-dev zlib1g-dev pkg-config)
     if [[ "$(id -u)" -ne 0 ]]; then
-        ted_die "libmongoc/libbson/sqlite3 development files are missing; install them with:
+        ted_die "libmongoc/libbson/sqlite3/zlib development files are missing; install them with:
     sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages[*]}"
     fi
     if ! command -v apt-get >/dev/null 2>&1; then
-        ted_die "libmongoc/libbson/sqlite3 development files are missing and apt-get is not available; install ${packages[*]} (or your platform's equivalents) by hand"
+        ted_die "libmongoc/libbson/sqlite3/zlib development files are missing and apt-get is not available; install ${packages[*]} (or your platform's equivalents) by hand"
     fi
     ted_log "installing system packages: ${packages[*]}"
     if [[ "$_ted_apt_updated" -eq 0 ]]; then
@@ -49,8 +49,8 @@ ensure_system_packages() {
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         "${packages[@]}" </dev/null
-    pkg-config --exists libmongoc-1.0 libbson-1.0 sqlite3 ||
-        ted_die "pkg-config still cannot find libmongoc-1.0, libbson-1.0 and sqlite3 after installing ${packages[*]}"
+    pkg-config --exists libmongoc-1.0 libbson-1.0 sqlite3 zlib ||
+        ted_die "pkg-config still cannot find libmongoc-1.0, libbson-1.0, sqlite3 and zlib after installing ${packages[*]}"
 }
 
 # Creates (or reuses) the SecantusDB venv. Serialised with flock when

@@ -26,11 +26,14 @@ struct AccessControl: Sendable {
         return constantTimeEquals(Array(header.utf8.dropFirst("Bearer ".utf8.count)), Array(token.utf8))
     }
 
+    /// Time depends on the longer length only, never on where the bytes differ. The lengths are compared as whole
+    /// integers: folding their difference into the byte accumulator kept only its low 8 bits, so a token padded
+    /// with 256 NUL bytes (which compare equal to the missing bytes) passed.
     static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        var contentDifference: UInt8 = 0
         for i in 0..<max(a.count, b.count) {
-            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+            contentDifference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
         }
-        return difference == 0
+        return (a.count ^ b.count) | Int(contentDifference) == 0
     }
 }

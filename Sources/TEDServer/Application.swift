@@ -25,7 +25,11 @@ public enum TEDApplication {
             router.add(middleware: RateLimiter(buckets: buckets))
         }
         let access = AccessControl(ingestToken: runtime.settings.ingestToken, adminToken: runtime.settings.adminToken)
-        IngestRoutes(runtime: runtime, access: access, maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
+        IngestRoutes(runtime: runtime, access: access,
+                     crossSite: CrossSiteWriteGuard(allowedOrigins: Set(runtime.settings.corsOrigins)),
+                     bodyReader: IngestBodyReader(budget: BodyBudget(limit: runtime.settings.ingestBodyBudgetBytes),
+                                                  maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
+                                                  timeout: runtime.settings.ingestBodyTimeout),
                      maxEvents: maxEventsPerRequest).register(on: router)
         HistoryRoutes(runtime: runtime).register(on: router)
         PersistenceRoutes(runtime: runtime, access: access, jobs: jobs).register(on: router)

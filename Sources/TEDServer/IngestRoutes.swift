@@ -11,7 +11,8 @@ import TEDPersistence
 struct IngestRoutes: Sendable {
     let runtime: PersistenceRuntime
     let access: AccessControl
-    let maxBodyBytes: Int
+    let crossSite: CrossSiteWriteGuard
+    let bodyReader: IngestBodyReader
     let maxEvents: Int
     let decoder = EventDecoder()
 
@@ -21,16 +22,22 @@ struct IngestRoutes: Sendable {
     }
 
     func ingest(_ request: Request, rawGameState: Bool) async -> Response {
+        // The origin first: a page of another site learns nothing, not even whether a token is needed.
+        if let denied = crossSite.checkOrigin(request) { return reject("origin_not_allowed", denied) }
         if let denied = access.checkIngest(request) { return denied }
-        let receivedAt = Date()
+        if let denied = crossSite.checkContentType(request) { return reject("unsupported_media_type", denied) }
+        // The body's bytes count against the process-wide budget until the request is answered.
+        let reservation = bodyReader.budget.reservation()
+        defer { reservation.release() }
         let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: maxBodyBytes)
-        } catch {
-            return reject("body_too_large", JSONResponse.error(
-                .contentTooLarge, "request body exceeds \(maxBodyBytes) bytes (INGEST_MAX_BODY_BYTES)", field: "body"))
+        switch await bodyReader.read(request, holding: reservation) {
+        case .success(let bytes):
+            body = bytes
+        case .failure(let failure):
+            return reject(failure)
         }
-        let ndjson = request.headers[.contentType]?.lowercased().hasPrefix("application/x-ndjson") ?? false
+        let receivedAt = Date()
+        let ndjson = CrossSiteWriteGuard.mediaType(request.headers[.contentType]) == "application/x-ndjson"
         let values: [JSONValue]
         do {
             values = try body.withUnsafeReadableBytes { raw throws(IngestBody.Failure) in
@@ -87,6 +94,24 @@ struct IngestRoutes: Sendable {
     }
 
     static func kindIndex(_ kind: EventKind) -> Int { EventKind.allCases.firstIndex(of: kind)! }
+
+    private func reject(_ failure: IngestBodyReader.Failure) -> Response {
+        switch failure {
+        case .tooLarge:
+            return reject("body_too_large", JSONResponse.error(
+                .contentTooLarge, "request body exceeds \(bodyReader.maxBodyBytes) bytes (INGEST_MAX_BODY_BYTES)", field: "body"))
+        case .overBudget:
+            return reject("body_budget_exhausted", JSONResponse.error(
+                .serviceUnavailable, "too many request bodies are arriving at once (INGEST_BODY_BUDGET_BYTES); retry later",
+                field: "body", headers: [.retryAfter: "1"]))
+        case .timedOut:
+            return reject("body_timeout", JSONResponse.error(
+                .requestTimeout, "the request body did not arrive within \(bodyReader.timeout) (INGEST_BODY_TIMEOUT_SECONDS)",
+                field: "body", headers: [.connection: "close"]))
+        case .unreadable:
+            return reject("body_unreadable", JSONResponse.error(.badRequest, "the request body could not be read", field: "body"))
+        }
+    }
 
     private func reject(_ reason: String, _ response: Response) -> Response {
         runtime.ingestor.recordRejected(reason: reason)

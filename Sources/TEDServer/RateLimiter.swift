@@ -14,24 +14,29 @@ public struct RateLimiter<Context: RemoteAddressRequestContext>: RouterMiddlewar
 
         let burst: Double
         let refillPerSecond: Double
-        let state = Mutex<[String: Bucket]>([:])
+        let state: Mutex<ExpiringTable<Bucket>>
 
-        public init(burst: Int, refillPerSecond: Double) {
+        /// A client idle for `forgetAfter` is forgotten (with a refill of at least `burst` in that time its bucket
+        /// would be full again anyway); past `maxClients` the least recently seen one is, so the table stays bounded
+        /// however many addresses a client rotates through.
+        public init(burst: Int, refillPerSecond: Double, forgetAfter: Duration = .seconds(60), maxClients: Int = 100_000) {
             self.burst = Double(burst)
             self.refillPerSecond = refillPerSecond
+            state = Mutex(ExpiringTable(idle: forgetAfter, capacity: maxClients))
         }
+
+        /// The clients currently remembered.
+        var clientCount: Int { state.withLock { $0.count } }
 
         /// Takes a token for `client`; false when the bucket is empty.
         func take(_ client: String, now: ContinuousClock.Instant = .now) -> Bool {
-            state.withLock { buckets in
-                var bucket = buckets[client] ?? Bucket(tokens: burst, updated: now)
+            state.withLock { table in
+                var bucket = table.value(for: client, now: now) ?? Bucket(tokens: burst, updated: now)
                 bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated).seconds * refillPerSecond)
                 bucket.updated = now
                 let allowed = bucket.tokens >= 1
                 if allowed { bucket.tokens -= 1 }
-                buckets[client] = bucket
-                // Forget idle clients so the table stays small.
-                if buckets.count > 10_000 { buckets = buckets.filter { now - $0.value.updated < .seconds(60) } }
+                table.set(bucket, for: client, now: now)
                 return allowed
             }
         }

@@ -42,6 +42,8 @@ struct SettingsTests {
         #expect(settings.host == "127.0.0.1")
         #expect(settings.port == 8000)
         #expect(settings.ingestMaxBodyBytes == 4 << 20)
+        #expect(settings.ingestBodyBudgetBytes == 64 << 20)
+        #expect(settings.ingestBodyTimeout == .seconds(5))
         #expect(settings.retention == RetentionDays(tickSamples: 7, predictions: 90, sideBets: 90, games: 180, metricsHourly: 365))
         #expect(settings.cleanupHourUTC == 3)
         #expect(settings.cleanupBatchSize == 5000)
@@ -70,6 +72,7 @@ struct SettingsTests {
             "SIDEBET_HISTORY_SIZE": "30", "STREAM_SAMPLE_EVERY_TICKS": "5", "SIDEBET_WINDOW_TICKS": "60",
             "SIDEBET_PAYOUT_MULTIPLIER": "4.5", "SQLITE_PATH": "/tmp/a.sqlite", "SPOOL_PATH": "/tmp/s.sqlite",
             "SPOOL_MAX_BYTES": "65536", "HOST": "0.0.0.0", "PORT": "0", "INGEST_MAX_BODY_BYTES": "1024",
+            "INGEST_BODY_BUDGET_BYTES": "2048", "INGEST_BODY_TIMEOUT_SECONDS": "0.5",
             "TICK_RETENTION_DAYS": "1", "PREDICTION_RETENTION_DAYS": "2", "SIDEBET_RETENTION_DAYS": "3",
             "GAME_RETENTION_DAYS": "4", "METRICS_RETENTION_DAYS": "36500", "CLEANUP_HOUR_UTC": "23",
             "CLEANUP_BATCH_SIZE": "7", "SHUTDOWN_GRACE_SECONDS": "2.5", "MIGRATE_ON_START": "yes",
@@ -93,6 +96,8 @@ struct SettingsTests {
         #expect(settings.host == "0.0.0.0")
         #expect(settings.port == 0)
         #expect(settings.ingestMaxBodyBytes == 1024)
+        #expect(settings.ingestBodyBudgetBytes == 2048)
+        #expect(settings.ingestBodyTimeout == .milliseconds(500))
         #expect(settings.retention == RetentionDays(tickSamples: 1, predictions: 2, sideBets: 3, games: 4, metricsHourly: 36500))
         #expect(settings.cleanupHourUTC == 23)
         #expect(settings.cleanupBatchSize == 7)
@@ -143,6 +148,9 @@ struct SettingsTests {
         ("INGEST_DURABILITY", "sometimes"), ("OVERFLOW_POLICY", "block"), ("OVERFLOW_POLICY", "drop-oldest"),
         ("PORT", "70000"), ("PORT", "-1"), ("PORT", "http"),
         ("INGEST_MAX_BODY_BYTES", "1023"), ("INGEST_MAX_BODY_BYTES", "4MB"),
+        ("INGEST_BODY_BUDGET_BYTES", "1000"), ("INGEST_BODY_BUDGET_BYTES", "64MiB"),
+        ("INGEST_BODY_BUDGET_BYTES", "1048576"),  // below the default INGEST_MAX_BODY_BYTES
+        ("INGEST_BODY_TIMEOUT_SECONDS", "0"), ("INGEST_BODY_TIMEOUT_SECONDS", "soon"),
         ("TICK_RETENTION_DAYS", "0"), ("PREDICTION_RETENTION_DAYS", "x"), ("SIDEBET_RETENTION_DAYS", "-1"),
         ("GAME_RETENTION_DAYS", "36501"), ("METRICS_RETENTION_DAYS", "forever"),
         ("CLEANUP_HOUR_UTC", "25"), ("CLEANUP_HOUR_UTC", "24"), ("CLEANUP_HOUR_UTC", "-1"), ("CLEANUP_HOUR_UTC", "3am"),

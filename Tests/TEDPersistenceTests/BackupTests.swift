@@ -33,25 +33,44 @@ import TEDStore
         try await MigrationRunner(store: store, directory: migrationsDirectory).applyPending()
         let base = Date(timeIntervalSince1970: 1_700_000_000)
         for (collection, count) in sizes {
-            let prefix = String(collection.rawValue.prefix(1))
-            let documents: [Document] = (0..<count).map { i in document(prefix: prefix, index: i, base: base) }
+            let documents: [Document] = (0..<count).map { i in document(of: collection, index: i, base: base) }
             let outcome = try await store.insert(documents, into: collection)
             #expect(outcome.written == count)
         }
     }
 
-    /// Document `index`, with every value type.
-    static func document(prefix: String, index i: Int, base: Date) -> Document {
-        var document = Document()
-        document.append("_id", .string(prefix + "-" + String(format: "%05d", i)))
-        document.append("game_id", .string("game-\(i % 7)"))
-        document.append("tick", .int64(Int64(i) * 1_000_000_007))
-        document.append("small", .int32(Int32(i) - 100))
-        document.append("price", .double(Double(i) / 3 + 0.001))
-        document.append("whole", .double(Double(i)))
-        document.append("peak", i % 50 == 0 ? .double(.infinity) : .double(-Double(i) * 1e-9))
-        document.append("created_at", .date(base.addingTimeInterval(Double(i) * 60.001)))
-        document.append("rugged", .bool(i % 2 == 0))
+    /// Document `index` of `collection`: the fields a restore checks (the record's own, with its `_id`), then
+    /// extra fields with every value type, which must come back unchanged.
+    static func document(of collection: CollectionName, index i: Int, base: Date) -> Document {
+        let at = DocumentValue.date(base.addingTimeInterval(Double(i) * 60.001))
+        let game = "game-\(i % 7)"
+        var document: Document
+        switch collection {
+        case .games:
+            document = ["_id": .string("game-\(i)"), "game_id": .string("game-\(i)"), "start_tick": .int64(0),
+                        "end_tick": .int64(Int64(i)), "peak_price": .double(Double(i) / 3 + 0.001), "peak_tick": .int64(Int64(i)),
+                        "final_price": .double(1), "updated_at": at]
+        case .tickSamples:
+            document = ["_id": .string("\(game):\(i)"), "game_id": .string(game), "tick": .int64(Int64(i)),
+                        "price": .double(Double(i) / 3 + 0.001), "timestamp": at]
+        case .predictions:
+            document = ["_id": .string("\(game):\(i):m1"), "game_id": .string(game), "predicted_at_tick": .int64(Int64(i)),
+                        "predicted_end_tick": .int64(Int64(i) + 40), "confidence": .double(0.5), "model_version": .string("m1"),
+                        "timestamp": at]
+        case .sideBets:
+            document = ["_id": .string("\(game):\(i)"), "game_id": .string(game), "placed_at_tick": .int64(Int64(i)),
+                        "probability": .double(0.2), "expected_value": .double(0.1), "confidence": .double(0.5),
+                        "recommendation": .string("BET"), "timestamp": at]
+        default:
+            document = ["_id": .string("h-" + String(format: "%05d", i)), "hour_start": at, "hour_end": at]
+        }
+        document.append("x_tick", .int64(Int64(i) * 1_000_000_007))
+        document.append("x_small", .int32(Int32(i) - 100))
+        document.append("x_price", .double(Double(i) / 3 + 0.001))
+        document.append("x_whole", .double(Double(i)))
+        document.append("x_peak", i % 50 == 0 ? .double(.infinity) : .double(-Double(i) * 1e-9))
+        document.append("created_at", at)
+        document.append("x_rugged", .bool(i % 2 == 0))
         document.append("note", i % 3 == 0 ? .null : .string("line \"\(i)\"\né"))
         let hits: [DocumentValue] = [.int64(1), .int32(2), .string("x"), .null]
         document.append("metrics", .document(["e40": .double(0.25), "hits": .array(hits)]))

@@ -39,18 +39,21 @@ import TEDStore
         return object
     }
 
+    /// Ingest takes only JSON and NDJSON content types (anything else is a 415).
+    static let jsonType: HTTPFields = [.contentType: "application/json"]
+
     static let gameState = #"{"type":"game_state","game_id":"g1","tick":1,"price":1.5}"#
 
     @Test func acceptsOneEventAnArrayAndNDJSON() async throws {
         let f = try Self.fixture()
         try await f.app.test(.router) { client in
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: Self.gameState)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: Self.gameState)) { response in
                 #expect(response.status == .accepted)
                 let reply = try Self.json(response)
                 #expect(reply["accepted"] == .int(1))
             }
             let array = #"[{"type":"game_state","game_id":"g1","tick":2,"price":1.6},{"type":"prediction","game_id":"g1","predicted_at_tick":2,"predicted_end_tick":80,"confidence":0.4},{"type":"side_bet","game_id":"g1","placed_at_tick":2,"probability":0.2,"expected_value":0.1,"confidence":0.5,"recommendation":"PLACE_SIDE_BET"}]"#
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: array)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: array)) { response in
                 #expect(response.status == .accepted)
                 let reply = try Self.json(response)
                 #expect(reply["accepted"] == .int(3))
@@ -77,7 +80,7 @@ import TEDStore
         let f = try Self.fixture()
         try await f.app.test(.router) { client in
             let body = #"[{"type":"game_state","game_id":"g1","tick":1,"price":1},{"type":"game_state","game_id":"g1","tick":2,"price":1},{"type":"game_state","game_id":"g1","tick":-3,"price":1}]"#
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: body)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .badRequest)
                 let error = try Self.json(response)
                 #expect(error["index"] == .int(2))
@@ -105,7 +108,7 @@ import TEDStore
     func badInputIsA400NamingTheField(body: String, field: String) async throws {
         let f = try Self.fixture()
         try await f.app.test(.router) { client in
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: body)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .badRequest)
                 let reply = try Self.json(response)
                 #expect(reply["field"] == .string(field))
@@ -119,7 +122,7 @@ import TEDStore
             var buffer = ByteBuffer(string: #"{"type":"game_state","game_id":"g"#)
             buffer.writeBytes([0xC3, 0x28])
             buffer.writeString(#"","tick":1,"price":1}"#)
-            try await client.execute(uri: "/api/ingest", method: .post, body: buffer) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: buffer) { response in
                 #expect(response.status == .badRequest)
             }
         }
@@ -129,13 +132,13 @@ import TEDStore
         let f = try Self.fixture(maxBodyBytes: 2048)
         try await f.app.test(.router) { client in
             let big = "[" + Array(repeating: Self.gameState, count: 100).joined(separator: ",") + "]"
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: big)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: big)) { response in
                 #expect(response.status == .contentTooLarge)
                 let reply = try Self.json(response)
                 #expect(reply["field"] == .string("body"))
             }
             // The service is still up and accepting.
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: Self.gameState)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: Self.gameState)) { response in
                 #expect(response.status == .accepted)
             }
         }
@@ -145,12 +148,12 @@ import TEDStore
         let f = try Self.fixture()
         try await f.app.test(.router) { client in
             let body = #"[{"gameId":"20260101-abc","tickCount":7,"price":1.23,"active":true,"rugged":false,"leaderboard":[1,2]},{"gameId":"20260101-abc","tickCount":8,"price":1.3,"active":true,"rugged":false}]"#
-            try await client.execute(uri: "/api/game-state", method: .post, body: ByteBuffer(string: body)) { response in
+            try await client.execute(uri: "/api/game-state", method: .post, headers: Self.jsonType, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .accepted)
                 let reply = try Self.json(response)
                 #expect(reply["accepted"] == .int(2))
             }
-            try await client.execute(uri: "/api/game-state", method: .post, body: ByteBuffer(string: #"{"gameId":"x","price":1}"#)) { response in
+            try await client.execute(uri: "/api/game-state", method: .post, headers: Self.jsonType, body: ByteBuffer(string: #"{"gameId":"x","price":1}"#)) { response in
                 #expect(response.status == .badRequest)
                 let reply = try Self.json(response)
                 #expect(reply["field"] == .string("tickCount"))
@@ -179,7 +182,7 @@ import TEDStore
         let f = try Self.fixture()
         try await f.app.test(.router) { client in
             let feed = #"[{"type":"prediction","game_id":"g9","predicted_at_tick":0,"predicted_end_tick":10,"confidence":0.5},{"type":"game_state","game_id":"g9","tick":0,"price":1},{"type":"game_state","game_id":"g9","tick":30,"price":2,"rugged":true}]"#
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: feed)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: feed)) { response in
                 #expect(response.status == .accepted)
             }
             try await client.execute(uri: "/api/prediction-history", method: .get) { response in
@@ -205,7 +208,7 @@ import TEDStore
         }
         let on = try Self.fixture(enabled: true)
         try await on.app.test(.router) { client in
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: Self.gameState)) { _ in }
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: Self.gameState)) { _ in }
             try await client.execute(uri: "/api/persistence/status", method: .get) { response in
                 let body = try Self.json(response)
                 #expect(body["enabled"] == .bool(true))
@@ -276,10 +279,10 @@ import TEDStore
     @Test func theIngestTokenIsEnforcedWhenSet() async throws {
         let f = try Self.fixture(ingestToken: "feed-key")
         try await f.app.test(.router) { client in
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: Self.gameState)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: Self.gameState)) { response in
                 #expect(response.status == .unauthorized)
             }
-            try await client.execute(uri: "/api/ingest", method: .post, headers: [.authorization: "Bearer feed-key"],
+            try await client.execute(uri: "/api/ingest", method: .post, headers: [.authorization: "Bearer feed-key", .contentType: "application/json"],
                                      body: ByteBuffer(string: Self.gameState)) { response in
                 #expect(response.status == .accepted)
             }
@@ -289,7 +292,7 @@ import TEDStore
     @Test func statusAndHealthAnswer() async throws {
         let f = try Self.fixture()
         try await f.app.test(.router) { client in
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: "{")) { _ in }
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: "{")) { _ in }
             try await client.execute(uri: "/api/status", method: .get) { response in
                 #expect(response.status == .ok)
                 let body = try Self.json(response)

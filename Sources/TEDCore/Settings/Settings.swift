@@ -68,6 +68,10 @@ public struct Settings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8000
     public var ingestMaxBodyBytes = 4 << 20
+    /// Request-body bytes all connections together may hold while their bodies arrive; past it ingest answers 503.
+    public var ingestBodyBudgetBytes = 64 << 20
+    /// The longest a request body may take to arrive once the request has started; past it ingest answers 408.
+    public var ingestBodyTimeout: Duration = .seconds(5)
     public var retention = RetentionDays()
     public var cleanupHourUTC = 3
     public var cleanupBatchSize = 5000
@@ -124,6 +128,13 @@ public struct Settings: Sendable, Equatable {
         host = reader.string("HOST") ?? host
         port = try reader.int("PORT", default: 8000, range: 0...65_535)
         ingestMaxBodyBytes = try reader.int("INGEST_MAX_BODY_BYTES", default: 4 << 20, range: 1024...(1 << 30))
+        ingestBodyBudgetBytes = try reader.int("INGEST_BODY_BUDGET_BYTES", default: 64 << 20, range: 1024...(1 << 40))
+        if ingestBodyBudgetBytes < ingestMaxBodyBytes {
+            // A body of the largest allowed size could then never be taken.
+            throw SettingsError(variable: "INGEST_BODY_BUDGET_BYTES", value: String(ingestBodyBudgetBytes),
+                                reason: "must be at least INGEST_MAX_BODY_BYTES (\(ingestMaxBodyBytes))")
+        }
+        ingestBodyTimeout = .milliseconds(Int64(try reader.double("INGEST_BODY_TIMEOUT_SECONDS", default: 5, range: 0.1...3600) * 1000))
         retention = RetentionDays(
             tickSamples: try reader.int("TICK_RETENTION_DAYS", default: 7, range: 1...36_500),
             predictions: try reader.int("PREDICTION_RETENTION_DAYS", default: 90, range: 1...36_500),

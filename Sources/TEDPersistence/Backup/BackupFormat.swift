@@ -196,7 +196,8 @@ public enum BackupFiles {
     }
 }
 
-/// Runs `gzip`, polling instead of `waitUntilExit` (which spins a CPU on Linux).
+/// Runs `gzip` to compress a backup, polling instead of `waitUntilExit` (which spins a CPU on Linux). Reading one
+/// back needs no process: `GzipInflater`.
 enum Gzip {
     /// Runs `gzip arguments`, its standard output going to `output`. Returns gzip's complaint when it exits non-zero.
     static func run(_ arguments: [String], output: FileHandle) async throws(BackupError) -> String? {

@@ -2,30 +2,46 @@ import Foundation
 import TEDCore
 import TEDStore
 
-/// Reads a backup written by `BackupWriter`: decompressed once with `gzip -dc` to a temporary file, then read
-/// line by line with bounded memory. `validate()` checks the whole file (header, every line, the counts per
+/// Reads a backup written by `BackupWriter`: decompressed once with zlib (`GzipInflater`, within
+/// `ExpansionLimits`) to a temporary file, then read line by line with bounded memory. `validate()` checks the whole file (header, every line, the counts per
 /// collection) before anything trusts it; `forEachBatch` streams the documents. Call `close()` when done.
 public struct BackupReader: Sendable {
     public let file: String
     let decompressed: String
-    /// gzip's complaint when it could not decompress everything (a cut or damaged file): what it did decompress
-    /// is still read, so the error can say what is missing.
+    /// The complaint, worded as gzip's, when not everything could be decompressed (a cut or damaged file): what
+    /// was decompressed is still read, so the error can say what is missing.
     let gzipComplaint: String?
 
-    /// Decompresses `file` into `scratchDirectory` (default: the system's temporary directory).
-    public static func open(_ file: String, scratchDirectory: String? = nil) async throws(BackupError) -> BackupReader {
+    /// Decompresses `file` into `scratchDirectory` (default: the system's temporary directory), refusing it as soon
+    /// as it expands past `limits`.
+    public static func open(_ file: String, scratchDirectory: String? = nil,
+                            limits: ExpansionLimits = .backups) async throws(BackupError) -> BackupReader {
         guard FileManager.default.isReadableFile(atPath: file) else { throw BackupError("cannot read the backup \(file)") }
         let scratch = scratchDirectory ?? FileManager.default.temporaryDirectory.path
         let decompressed = (scratch as NSString).appendingPathComponent("ted-restore-\(UUID().uuidString).ndjson")
         let output = try BackupWriter.create(decompressed)
-        let complaint: String?
-        do {
-            complaint = try await Gzip.run(["-dc", file], output: output)
-            try? output.close()
+        var complaint: String?
+        var writeError: String?
+        do throws(GzipError) {
+            var inflater = try GzipInflater()
+            complaint = try inflater.inflate(file, limits: limits) { bytes in
+                do {
+                    try output.write(contentsOf: Data(bytes))
+                    return true
+                } catch {
+                    writeError = error.localizedDescription
+                    return false
+                }
+            }
         } catch {
             try? output.close()
             try? FileManager.default.removeItem(atPath: decompressed)
-            throw error
+            throw BackupError(error.message)
+        }
+        try? output.close()
+        if let writeError {
+            try? FileManager.default.removeItem(atPath: decompressed)
+            throw BackupError("cannot write \(decompressed): \(writeError)")
         }
         return BackupReader(file: file, decompressed: decompressed, gzipComplaint: complaint)
     }
@@ -35,42 +51,32 @@ public struct BackupReader: Sendable {
         try? FileManager.default.removeItem(atPath: decompressed)
     }
 
-    /// Only the header, without decompressing the rest (gzip is stopped after the first line).
+    /// Only the header, without decompressing the rest (zlib stops after the first line).
     public static func readHeader(_ file: String) async throws(BackupError) -> BackupHeader {
         guard FileManager.default.isReadableFile(atPath: file) else { throw BackupError("cannot read the backup \(file)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-dc", file]
-        process.standardInput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        do {
-            try process.run()
-        } catch {
-            throw BackupError("cannot run gzip: \(error.localizedDescription)")
-        }
         var line: [UInt8] = []
-        // A header is a few hundred bytes; reading stops at its newline (or 1 MiB, which no header reaches).
-        while line.count < 1 << 20 {
-            let chunk = (try? pipe.fileHandleForReading.read(upToCount: 64 * 1024)) ?? nil
-            guard let chunk, !chunk.isEmpty else { break }
-            if let newline = chunk.firstIndex(of: UInt8(ascii: "\n")) {
-                line.append(contentsOf: chunk[chunk.startIndex..<newline])
-                break
+        do throws(GzipError) {
+            var inflater = try GzipInflater()
+            _ = try inflater.inflate(file, limits: .backups) { bytes in
+                if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+                    line.append(contentsOf: bytes[..<newline])
+                    return false
+                }
+                line.append(contentsOf: bytes)
+                // A header is a few hundred bytes; no header reaches 1 MiB.
+                return line.count < 1 << 20
             }
-            line.append(contentsOf: chunk)
+        } catch {
+            throw BackupError(error.message)
         }
-        try? pipe.fileHandleForReading.close()
-        if process.isRunning { process.terminate() }
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         // Without a newline the file ends inside its first line: a cut header, or no backup at all.
         guard !line.isEmpty else { throw BackupError("\(file) is empty or not a gzip file") }
         return try BackupHeader.parse(line, file: file)
     }
 
-    /// Reads the whole file: the header, every line (JSON, known collection, valid Extended JSON) and the number
-    /// of documents of each collection against the header. A cut file is refused naming what is missing.
+    /// Reads the whole file: the header, every line (JSON, known collection, valid Extended JSON, a document the
+    /// store and the service accept: `BackupDocumentCheck`) and the number of documents of each collection against
+    /// the header. A cut file is refused naming what is missing.
     @discardableResult
     public func validate() throws(BackupError) -> BackupHeader {
         var header: BackupHeader?
@@ -85,7 +91,10 @@ public struct BackupReader: Sendable {
                 header = try BackupHeader.parse(line, file: file)
                 return true
             }
-            let (collection, _) = try parseLine(line, number: number, header: current)
+            let (collection, document) = try parseLine(line, number: number, header: current)
+            if let problem = BackupDocumentCheck.problem(with: document, in: collection) {
+                throw BackupError("\(file) line \(number): \(problem); refusing the backup (nothing was changed)")
+            }
             seen[collection, default: 0] += 1
             return true
         }
