@@ -13,6 +13,8 @@ public final class PersistenceRuntime: Sendable {
     public let statistics: FlushStatistics
     public let spool: Spool?
     public let startedAt: Date
+    /// Report queries at once (as many as the MongoDB store has read clients).
+    public let reports = ReportGate(limit: 2)
     private let requestFlushAction: @Sendable () -> Void
     private let lastPing = Mutex<(at: ContinuousClock.Instant, reachable: Bool)?>(nil)
 
@@ -73,17 +75,21 @@ public final class PersistenceRuntime: Sendable {
         }
     }
 
-    /// Pings the store, at most once every two seconds (health checks may be scraped often).
-    public func storeReachable() async -> Bool {
+    /// Pings the store, at most once every two seconds (health checks may be scraped often), and waits for the answer
+    /// at most `patience`: a server slow to answer counts as unreachable, so readiness answers in milliseconds.
+    public func storeReachable(patience: Duration = .milliseconds(250)) async -> Bool {
         guard let store else { return false }
         let now = ContinuousClock.now
         if let cached = lastPing.withLock({ $0 }), now - cached.at < .seconds(2) { return cached.reachable }
-        let reachable: Bool
-        do {
-            try await store.ping()
-            reachable = true
-        } catch {
-            reachable = false
+        let reachable = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await store.ping()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: patience)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
         lastPing.withLock { $0 = (now, reachable) }
         return reachable

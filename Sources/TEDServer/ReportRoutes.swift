@@ -27,15 +27,22 @@ struct ReportRoutes: Sendable {
             guard let hours = Int(raw), (1...Self.maximumHours).contains(hours) else {
                 return JSONResponse.error(.badRequest, "hours must be a whole number from 1 to \(Self.maximumHours)", field: "hours")
             }
-            return await metrics(hours: hours)
+            return await bounded { await metrics(hours: hours) }
         }
         router.get("/api/persistence/game/:game_id") { _, context -> Response in
             guard let id = context.parameters.get("game_id") else { return JSONResponse.error(.notFound, "game not found") }
-            return await game(id: id)
+            return await bounded { await game(id: id) }
         }
         if let jobs {
             router.get("/api/persistence/jobs") { _, _ in JSONResponse.make(.ok, jobs.snapshot.json) }
         }
+    }
+
+    /// Runs a report if one of the report places is free; else 503 at once (the write path is never what waits).
+    private func bounded(_ report: () async -> Response) async -> Response {
+        if let response = await runtime.reports.run(report) { return response }
+        return JSONResponse.error(.serviceUnavailable, "too many report queries at once (\(runtime.reports.limit)); retry shortly",
+                                  headers: [.retryAfter: "1"])
     }
 
     /// Totals over the last `hours` hours: the current hour so far and the `hours - 1` complete hours before it. The

@@ -19,7 +19,9 @@ final class MongoClientPool: @unchecked Sendable {
 
     static let defaultMaxClients: Int32 = 4
 
-    init(url: String) throws(StoreError) {
+    /// `defaultClients` applies unless the URL sets `maxPoolSize`.
+    /// `appName` names the pool's connections in the server's logs and `currentOp` (unless the URL names one).
+    init(url: String, defaultClients: Int32 = defaultMaxClients, appName: String = "ted") throws(StoreError) {
         LibMongoC.initializeOnce()
         self.url = url
         var error = bson_error_t()
@@ -41,10 +43,11 @@ final class MongoClientPool: @unchecked Sendable {
         if !mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS) {
             mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, 30_000)
         }
+        if mongoc_uri_get_appname(uri) == nil { _ = mongoc_uri_set_appname(uri, appName) }
         if !mongoc_uri_has_option(uri, MONGOC_URI_MAXPOOLSIZE) {
-            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, Self.defaultMaxClients)
+            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, defaultClients)
         }
-        let maxClients = Int(max(1, mongoc_uri_get_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, Self.defaultMaxClients)))
+        let maxClients = Int(max(1, mongoc_uri_get_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, defaultClients)))
         guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {
             throw StoreError(.configuration, "cannot create the MongoDB client pool: " + MongoURL.scrub(Self.message(of: &error), url: url))
         }

@@ -9,7 +9,11 @@ public final class MongoStore: DocumentStore, SchemaStore {
     public let backend: StoreBackend = .mongodb
     public let location: String
     let database: String
+    /// The write path's clients and threads (flush, outcomes, leases, retention, migrations).
     let pool: MongoClientPool
+    /// Reads (reports, backups, the hourly aggregation) have clients and threads of their own, so however slow or
+    /// many they are, they never take what the flush needs.
+    let readPool: MongoClientPool
     private let logger: Logger
 
     public init(url: String, database: String, logger: Logger) throws(StoreError) {
@@ -18,6 +22,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
             throw StoreError(.configuration, "invalid MongoDB database name '\(database)'")
         }
         pool = try MongoClientPool(url: url)
+        readPool = try MongoClientPool(url: url, defaultClients: Self.readClients, appName: "ted-reads")
         self.database = database
         self.logger = logger
         location = MongoURL.redacted(url) + "/" + database
@@ -33,6 +38,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
 
     public func close() async {
         await pool.close()
+        await readPool.close()
         logger.debug("closed the MongoDB store", metadata: ["location": "\(location)"])
     }
 
@@ -115,8 +121,9 @@ public final class MongoStore: DocumentStore, SchemaStore {
         var options = Document()
         if let sort { options.append("sort", .document([sort.field: .int32(sort.ascending ? 1 : -1)])) }
         if let limit { options.append("limit", .int64(Int64(limit))) }
+        options.append("maxTimeMS", .int64(Self.readMaxTimeMS))
         let encodedOptions = try BSONCodec.encode(options)
-        return try await withCollection(collection) { [self] handle throws(StoreError) in
+        return try await withCollection(collection, on: readPool) { [self] handle throws(StoreError) in
             try findRaw(handle, query: query, options: encodedOptions, context: "find in \(collection)")
                 .map { bytes throws(StoreError) in try BSONCodec.decode(bytes) }
         }
@@ -124,7 +131,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
 
     public func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
         let query = try BSONCodec.encode(filter.mongoQuery)
-        return try await withCollection(collection) { [self] handle throws(StoreError) in
+        return try await withCollection(collection, on: readPool) { [self] handle throws(StoreError) in
             try count(handle, query: query, context: "count in \(collection)")
         }
     }
@@ -166,9 +173,9 @@ public final class MongoStore: DocumentStore, SchemaStore {
         let predictionsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.predictions(range))])
         let sideBetsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.sideBets(range))])
         // The sort of the median may outgrow the server's 100 MB in-memory limit over a long period: spill to disk.
-        let medianOptions = try BSONCodec.encode(["allowDiskUse": true])
+        let medianOptions = try BSONCodec.encode(["allowDiskUse": true, "maxTimeMS": .int64(Self.readMaxTimeMS)])
         let database = database
-        return try await pool.withClient { [self] client throws(StoreError) in
+        return try await readPool.withClient { [self] client throws(StoreError) in
             func withHandle<T>(_ name: CollectionName, _ body: (OpaquePointer) throws(StoreError) -> T) throws(StoreError) -> T {
                 guard let handle = mongoc_client_get_collection(client, database, name.rawValue) else {
                     throw StoreError(.operationFailed, "cannot open collection \(name)")
@@ -326,11 +333,17 @@ public final class MongoStore: DocumentStore, SchemaStore {
     private static let namespaceExists: UInt32 = 48
     private static let commandNotFound: UInt32 = 59
 
+    /// Clients for reads, and how long one read may run on the server before it is stopped (a report over a year of
+    /// data answers 503 rather than holding a client for minutes).
+    static let readClients: Int32 = 2
+    static let readMaxTimeMS: Int64 = 15_000
+
     func withCollection<T: Sendable>(
-        _ name: CollectionName, _ body: @escaping @Sendable (OpaquePointer) throws(StoreError) -> T
+        _ name: CollectionName, on clients: MongoClientPool? = nil,
+        _ body: @escaping @Sendable (OpaquePointer) throws(StoreError) -> T
     ) async throws(StoreError) -> T {
         let database = database
-        return try await pool.withClient { client throws(StoreError) in
+        return try await (clients ?? pool).withClient { client throws(StoreError) in
             guard let handle = mongoc_client_get_collection(client, database, name.rawValue) else {
                 throw StoreError(.operationFailed, "cannot open collection \(name)")
             }
@@ -385,8 +398,9 @@ public final class MongoStore: DocumentStore, SchemaStore {
                 }
                 return try drain(cursor, context: context).map { bytes throws(StoreError) in try BSONCodec.decodeReply(bytes) }
             }
-            guard let options else { return try run(nil) }
-            return try withBSONView(options) { options throws(StoreError) in try run(options) }
+            let encoded: [UInt8]
+            if let options { encoded = options } else { encoded = try BSONCodec.encode(["maxTimeMS": .int64(Self.readMaxTimeMS)]) }
+            return try withBSONView(encoded) { options throws(StoreError) in try run(options) }
         }
     }
 

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import TEDCore
+@testable import TEDPersistence
+@testable import TEDStore
+
+/// Reports cannot starve the flush: slow reads hold only the store's read clients, and past the report gate's places a
+/// report is refused at once.
+@Suite(.serialized) struct ReadIsolationTests {
+    let logger = Logger(label: "test")
+
+    /// Six reads the server holds for three seconds each, more than the store has clients of any kind; a flush started
+    /// after them is written while they are all still held.
+    @Test func slowReadsNeverHoldTheFlush() async throws {
+        let server = try SecantusProcess(testCommands: true)
+        try await server.start()
+        let store = try MongoStore(url: server.url, database: "isolation", logger: logger)
+        _ = try await store.write([.game(GameRecord(first: GameStateUpdate(gameID: "seed", tick: 0, price: 1, timestamp: Feed.start),
+                                                    now: Feed.start))], to: .games)
+        try await MongoFailPointTests.failCommand(store, mode: .document(["times": .int32(6)]), data: [
+            "failCommands": .array(["find"]), "blockConnection": .bool(true), "blockTimeMS": .int32(3000),
+        ])
+        let readsDone = Shared(0)
+        let flushedWhileReadsHeld = Shared(false)
+        let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
+        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(60), batchSize: 100,
+                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    _ = try? await store.find(.games, where: .all, sort: nil, limit: nil)
+                    readsDone.value.withLock { $0 += 1 }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(300))  // let the reads reach the server first
+                // Ticks of a running game: the flush inserts and merges, and reads nothing back.
+                ingestor.ingest((0..<20).map { .gameState(GameStateUpdate(gameID: "w", tick: $0, price: 1, timestamp: Feed.start)) })
+                let ok = await flush.flushPending(deadline: nil)
+                let held = readsDone.value.withLock { $0 == 0 }
+                flushedWhileReadsHeld.value.withLock { $0 = ok && held }
+            }
+        }
+        let flushedFirst = flushedWhileReadsHeld.value.withLock { $0 }
+        #expect(flushedFirst, "the flush waited for the reads")
+        #expect(try await store.count(.tickSamples, where: .all) == 20)
+        try await MongoFailPointTests.failCommand(store, mode: "off")
+        await store.close()
+        try await server.stop()
+    }
+
+    @Test func pastItsPlacesAReportIsRefusedAtOnce() async {
+        let gate = ReportGate(limit: 1)
+        let (held, release) = AsyncStream<Void>.makeStream()
+        let (entered, signalEntered) = AsyncStream<Void>.makeStream()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                _ = await gate.run {
+                    signalEntered.yield()
+                    for await _ in held { break }
+                    return 1
+                }
+            }
+            for await _ in entered { break }
+            #expect(await gate.run { 2 } == nil)
+            release.yield()
+            release.finish()
+        }
+        #expect(await gate.run { 3 } == 3)
+    }
+}
+
+/// A value shared by the tasks of a test.
+final class Shared<T: Sendable>: Sendable {
+    let value: Mutex<T>
+    init(_ initial: T) { value = Mutex(initial) }
+}
