@@ -54,34 +54,47 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                                      metadata: ["interval_seconds": "\(interval.seconds)", "batch_size": "\(batchSize)"])
         tasks.loopStarted()
         defer { tasks.loopStopped() }
-        var backoff = RetryBackoff(maximum: max(interval, .seconds(1)))
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let wait = backoff.consecutiveFailures > 0 ? min(backoff.delay, interval) : interval
-            await waitForNextRound(wait)
-            if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            guard ingestor.flag.isEnabled else { continue }
-            if await flushPending(deadline: nil) {
-                backoff.succeeded()
-            } else {
-                _ = backoff.failed()
+        var machine = FlushStateMachine(interval: interval)
+        var action = machine.started()
+        while true {
+            switch action {
+            case .wait(let duration):
+                await waitForNextRound(duration)
+                action = shuttingDown ? machine.shutdownBegan(flagOn: ingestor.flag.isEnabled)
+                    : machine.woke(flagOn: ingestor.flag.isEnabled)
+            case .flush:
+                let succeeded = await flushPending(deadline: nil)
+                action = shuttingDown ? machine.shutdownBegan(flagOn: ingestor.flag.isEnabled)
+                    : machine.flushFinished(succeeded: succeeded)
+            case .drain(let replay):
+                await drainForShutdown(replay: replay)
+                action = machine.drained(remaining: ingestor.pendingCount)
+            case .stop(let lost):
+                if lost > 0 {
+                    logger.error("Stopping with records still pending in memory: they are lost", metadata: ["pending": "\(lost)"])
+                }
+                return
+            case .none:
+                return
             }
         }
+    }
+
+    private var shuttingDown: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
+
+    /// Memory first into the spool (local, quick), so a SIGKILL at the end of the grace period loses nothing; the spool
+    /// outlives the process whatever the flag says. Then the store, until the grace period ends; then what arrived
+    /// meanwhile, or what the store did not take, into the spool again.
+    private func drainForShutdown(replay: Bool) async {
         let deadline = clock.now.advanced(by: shutdownGrace)
-        // Memory first into the spool (local, quick, and in order behind what the spool holds), so a SIGKILL at the
-        // end of the grace period loses nothing; the spool outlives the process whatever the flag says.
         await spillToSpool()
-        if ingestor.flag.isEnabled {
+        if replay {
             logger.info("Flushing before shutdown", metadata: [
                 "pending": "\(ingestor.pendingCount)", "spooled": "\(spool?.file.count ?? 0)",
             ])
             _ = await flushPending(deadline: deadline)
         }
-        // What arrived meanwhile, or what the store did not take without a spool to move it to first.
         await spillToSpool()
-        let remaining = ingestor.pendingCount
-        if remaining > 0 {
-            logger.error("Stopping with records still pending in memory: they are lost", metadata: ["pending": "\(remaining)"])
-        }
     }
 
     /// Sleeps `duration`, or less when a flush is requested or shutdown begins.
