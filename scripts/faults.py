@@ -9,7 +9,8 @@ is numbered (game ids `f<case>-<phase>-g<n>`, ticks 0..k-1), then checks the acc
   * nothing is stored that was not sent (ids outside acknowledged + in-doubt requests), no duplicates;
   * `accepted + recovered = stored + pending + spooled + rejected + dropped + superseded` (`balanced`) per collection;
   * a record the store refuses for good (cases 9, 10) is in `dead_letters` instead, counted `rejected`, and nothing
-    waits behind it.
+    waits behind it; faults injected into the server (cases 11, 12: SecantusDB's configureFailPoint/failCommand)
+    lose and duplicate nothing.
 
 A request whose answer was lost (connection reset by a kill, timeout) or that was refused with 503 is "in doubt":
 its records may or may not be stored, but never twice and never outside the ids sent.
@@ -1493,15 +1494,93 @@ class RefusedByForeignIndex(RefusalCase):
         ted.stop()
 
 
+
+# ----------------------------------------------------------------------------------------------------------------
+# Faults injected into the server with configureFailPoint/failCommand (cases 11-13; SecantusDB --enable-test-commands)
+
+
+class FailPointCase(Case):
+    """A feed runs while the server's failCommand fail point is armed again and again on the writes ted makes
+    (insert, update). Every acknowledged record must end up stored exactly once, nothing refused, nothing dropped,
+    the accounting balanced, and the faults must have been seen (the status counts flush errors)."""
+    rounds_short = 0
+    rounds_full = 0
+    round_seconds = 1.2
+
+    def arm(self, mongo: Mongo, round_number: int) -> str:
+        """Arms the fail point for one round; returns what it did."""
+        raise NotImplementedError
+
+    def run(self):
+        mongo = self.new_mongo(test_commands=True)
+        mongo.start()
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="memory", PERSISTENCE_INTERVAL_SECONDS="0.3",
+                           PERSISTENCE_BATCH_SIZE="50")
+        ted.start()
+        ledger = Ledger()
+        feeder = Feeder(ted, ledger, f"f{self.number}", ticks=20, pause=0.1 if self.short else 0.05)
+        feeder.start()
+        rounds = self.rounds_short if self.short else self.rounds_full
+        started = time.monotonic()
+        armed = []
+        try:
+            for round_number in range(1, rounds + 1):
+                armed.append(self.arm(mongo, round_number))
+                time.sleep(self.round_seconds)
+        finally:
+            mongo.fail_command("off")
+            feeder.finish()
+        errors = ted.status()["repository"]["errors"]
+        fed = time.monotonic() - started
+        status = ted.drain()
+        log(f"{rounds} rounds in {fed:.1f} s, drained in {time.monotonic() - started - fed:.1f} s")
+        verify_store(self.result, mongo, ledger)
+        verify_status(self.result, status)
+        verify_rejected(self.result, status, {})
+        if not errors:
+            self.result.fail(f"no flush error counted after {rounds} armed fail points: the faults were not seen")
+        with open(ted.logfile, errors="replace") as handle:
+            logged = [l.strip() for l in handle if "Error persisting" in l]
+        self.result.notes.append(f"{rounds} rounds ({', '.join(sorted(set(armed)))}), {feeder.n} games sent, "
+                                 f"{ledger.requests}, flush errors {errors}; first: "
+                                 f"{logged[0].split('Error persisting', 1)[1][:140] if logged else '-'}")
+        ted.stop()
+
+
+class DroppedConnections(FailPointCase):
+    number = 11
+    title = "failCommand closeConnection"
+    rounds_short = 3
+    rounds_full = 12
+
+    def arm(self, mongo: Mongo, round_number: int) -> str:
+        mongo.fail_command({"times": 3}, failCommands=["insert", "update"], closeConnection=True)
+        return "closeConnection x3"
+
+
+class RetryableCodes(FailPointCase):
+    number = 12
+    title = "failCommand retryable codes"
+    codes = (91, 10107, 11600)  # ShutdownInProgress, NotWritablePrimary, InterruptedAtShutdown
+    rounds_short = 3
+    rounds_full = 12
+
+    def arm(self, mongo: Mongo, round_number: int) -> str:
+        code = self.codes[(round_number - 1) % len(self.codes)]
+        mongo.fail_command({"times": 3}, failCommands=["insert", "update"], errorCode=code)
+        return f"errorCode {code} x3"
+
+
+
 ALL = [KillDuringFlush, StoreOutage, FlagFlips, SigtermUnderLoad, DamagedSpool, SpoolLimit, BadInput, StalledUploads,
-       RefusedByValidator, RefusedByForeignIndex]
-SHORT = {1, 2, 3, 7, 9, 10}
+       RefusedByValidator, RefusedByForeignIndex, DroppedConnections, RetryableCodes]
+SHORT = {1, 2, 3, 7, 9, 10, 11, 12}
 
 
 def main() -> int:
     global TED_BIN
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--short", action="store_true", help="reduced cases 1, 2, 3, 7, 9 and 10 (CI)")
+    parser.add_argument("--short", action="store_true", help="reduced cases 1, 2, 3, 7, 9, 10, 11 and 12 (CI)")
     parser.add_argument("--case", default="", help="comma-separated case numbers to run")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FAULTS_SEED", "0")) or int(time.time()))
     parser.add_argument("--outage-pause", type=float, default=0.04,
