@@ -9,8 +9,8 @@ is numbered (game ids `f<case>-<phase>-g<n>`, ticks 0..k-1), then checks the acc
   * nothing is stored that was not sent (ids outside acknowledged + in-doubt requests), no duplicates;
   * `accepted + recovered = stored + pending + spooled + rejected + dropped + superseded` (`balanced`) per collection;
   * a record the store refuses for good (cases 9, 10) is in `dead_letters` instead, counted `rejected`, and nothing
-    waits behind it; faults injected into the server (cases 11, 12: SecantusDB's configureFailPoint/failCommand)
-    lose and duplicate nothing.
+    waits behind it; faults injected into the server (cases 11-13: SecantusDB's configureFailPoint/failCommand)
+    lose and duplicate nothing, and game documents keep the start, peak and end that were sent.
 
 A request whose answer was lost (connection reset by a kill, timeout) or that was refused with 503 is "in doubt":
 its records may or may not be stored, but never twice and never outside the ids sent.
@@ -1312,7 +1312,6 @@ class StalledUploads(Case):
         ted.stop()
 
 
-
 # ----------------------------------------------------------------------------------------------------------------
 # Records the store refuses for good (cases 9, 10): they go to the dead-letter, everything else is stored.
 
@@ -1494,7 +1493,6 @@ class RefusedByForeignIndex(RefusalCase):
         ted.stop()
 
 
-
 # ----------------------------------------------------------------------------------------------------------------
 # Faults injected into the server with configureFailPoint/failCommand (cases 11-13; SecantusDB --enable-test-commands)
 
@@ -1571,9 +1569,137 @@ class RetryableCodes(FailPointCase):
         return f"errorCode {code} x3"
 
 
+def chunked_game(game_id: str, ticks: int, peak_tick: int, chunk: int) -> list[tuple[bytes, dict[str, set[str]]]]:
+    """One game sent in requests of `chunk` ticks: prices rise to `peak_tick`, then fall; a prediction and a side
+    bet at tick 0; the last tick rugged. Returns (body, ids) per request."""
+    prices = game_prices(ticks, peak_tick)
+    body, _ = game_events(game_id, ticks, prices=prices)
+    lines = body.decode().splitlines(keepends=True)
+    requests = []
+    start = 0
+    while start < len(lines):
+        first_tick = json.loads(lines[start]).get("tick", 0)
+        end = start
+        while end < len(lines) and json.loads(lines[end]).get("tick", first_tick) < first_tick + chunk:
+            end += 1
+        part = lines[start:end]
+        ids = {c: set() for c in COLLECTIONS}
+        ids["games"].add(game_id)
+        for line in part:
+            event = json.loads(line)
+            if event["type"] == "game_state":
+                ids["tick_samples"].add(f"{game_id}:{event['tick']}")
+            elif event["type"] == "prediction":
+                ids["predictions"].add(f"{game_id}:{event['predicted_at_tick']}:{MODEL}")
+            else:
+                ids["side_bets"].add(f"{game_id}:{event['placed_at_tick']}")
+        requests.append(("".join(part).encode(), ids))
+        start = end
+    return requests
+
+
+def game_prices(ticks: int, peak_tick: int) -> list[float]:
+    return [round(1.0 + 0.05 * t if t <= peak_tick else 1.0 + 0.05 * peak_tick - 0.03 * (t - peak_tick), 4)
+            for t in range(ticks)]
+
+
+class SlowServerSpill(Case):
+    """While the server holds ted's writes for 3 s (failCommand blockConnection), a burst pushes the pending queue
+    past SPOOL_HIGH_WATER: records spill to the spool beside the blocked write. After the block everything is stored
+    once, nothing lost, the accounting balanced, and each game document (merged from versions written, spilled and
+    replayed in any order) has the start, peak and end that were sent."""
+    number = 13
+    title = "blocked writes + spill (blockConnection)"
+    ticks = 40
+    chunk = 10
+
+    def run(self):
+        mongo = self.new_mongo(test_commands=True)
+        mongo.start()
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="memory", SPOOL_HIGH_WATER="200",
+                           PERSISTENCE_INTERVAL_SECONDS="0.5", PERSISTENCE_BATCH_SIZE="100")
+        ted.start()
+        ledger = Ledger()
+        games: dict[str, int] = {}  # game_id -> peak tick, for games whose every request was acknowledged
+
+        def send(n: int, phase: str, pause=0.0):
+            game_id = f"f13-{phase}-g{n}"
+            peak = 3 + (n * 7) % (self.ticks - 6)
+            statuses = []
+            for body, ids in chunked_game(game_id, self.ticks, peak, self.chunk):
+                statuses.append(send_body(ted, ledger, body, ids))
+                time.sleep(pause)
+            if all(s == 202 for s in statuses):
+                games[game_id] = peak
+
+        for n in range(1, 4):
+            send(n, "before")
+        ted.drain()
+        # Each of the next 2 inserts/updates is held 3 s by the server, then answered.
+        mongo.fail_command({"times": 2}, failCommands=["insert", "update"], blockConnection=True, blockTimeMS=3000)
+        peaks = {"spool": 0, "pending": 0}
+        watching = threading.Event()
+
+        def watch():
+            while not watching.is_set():
+                try:
+                    status = ted.status()
+                    peaks["spool"] = max(peaks["spool"], status["spool"].get("records", 0))
+                    peaks["pending"] = max(peaks["pending"], status["repository"]["records_pending"])
+                    for problem in unbalanced(status):
+                        self.result.fail("accounting during the block: " + problem)
+                except Exception:
+                    pass
+                watching.wait(0.1)
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        started = time.monotonic()
+        n = 0
+        # ~4 s of requests 20 ms apart (a few thousand records): the first blocked write holds 3 s of them.
+        while time.monotonic() - started < 4.0:
+            n += 1
+            send(n, "burst", pause=0.02)
+        log(f"burst: {n} games ({ledger.requests}) in {time.monotonic() - started:.1f} s; peak pending "
+            f"{peaks['pending']}, peak spool {peaks['spool']}")
+        for n in range(1, 4):
+            send(n, "after")
+        status = ted.drain(timeout=120)
+        watching.set()
+        watcher.join(5)
+        mongo.fail_command("off")
+        stored, _ = verify_store(self.result, mongo, ledger)
+        verify_status(self.result, status)
+        verify_rejected(self.result, status, {})
+        if peaks["spool"] == 0:
+            self.result.fail(f"nothing spilled to the spool during the block (peak pending {peaks['pending']}): "
+                             "the case did not test a spill beside a blocked write")
+        wrong = self.check_games(mongo, games)
+        self.result.notes.append(f"{len(games)} games of {self.ticks} ticks in requests of {self.chunk}; block 2 x 3 s; "
+                                 f"peak pending {peaks['pending']}, peak spool {peaks['spool']}; {ledger.requests}; "
+                                 f"game documents wrong {wrong}")
+        ted.stop()
+
+    def check_games(self, mongo: Mongo, games: dict[str, int]) -> int:
+        with mongo.client() as client:
+            documents = {d["_id"]: d for d in client[mongo.db]["games"].find({"_id": {"$in": list(games)}})}
+        wrong = 0
+        for game_id, peak in sorted(games.items()):
+            prices = game_prices(self.ticks, peak)
+            expected = {"start_tick": 0, "end_tick": self.ticks - 1, "peak_price": max(prices), "peak_tick": peak,
+                        "final_price": prices[-1], "rugged": True}
+            document = documents.get(game_id)
+            if document is None:
+                continue  # reported by verify_store
+            got = {key: document.get(key) for key in expected}
+            if got != expected:
+                wrong += 1
+                self.result.fail(f"game {game_id}: {got}, expected {expected}")
+        return wrong
+
 
 ALL = [KillDuringFlush, StoreOutage, FlagFlips, SigtermUnderLoad, DamagedSpool, SpoolLimit, BadInput, StalledUploads,
-       RefusedByValidator, RefusedByForeignIndex, DroppedConnections, RetryableCodes]
+       RefusedByValidator, RefusedByForeignIndex, DroppedConnections, RetryableCodes,
+       SlowServerSpill]
 SHORT = {1, 2, 3, 7, 9, 10, 11, 12}
 
 
