@@ -89,6 +89,59 @@ import TEDStore
         await store.close()
     }
 
+    /// A run that died between copy and delete left `crashed` twice (its copy carries `legacy_id`; this TED-V1
+    /// document lacks fields a game of this service has, so only that mark tells the copy is ours); `both` was
+    /// written by this service too, started before the adoption (TED-V1's unique index already gone).
+    static let interruptedAdoption = """
+        import datetime, sys
+        from bson import ObjectId
+        from pymongo import MongoClient
+        db = MongoClient(sys.argv[1])[sys.argv[2]]
+        at = datetime.datetime(2026, 3, 10, 9, 0, tzinfo=datetime.timezone.utc)
+        crashed = ObjectId()
+        db.games.insert_many([
+            {"_id": crashed, "game_id": "crashed", "start_tick": 0, "end_tick": 90, "created_at": at},
+            {"_id": "crashed", "game_id": "crashed", "start_tick": 0, "end_tick": 90, "created_at": at, "legacy_id": str(crashed)},
+            {"game_id": "both", "start_tick": 0, "end_tick": 40, "peak_price": 1.8, "peak_tick": 20, "final_price": 1.2,
+             "ended": False, "rugged": False, "created_at": at, "updated_at": at},
+        ])
+        """
+
+    @Test func aRunStoppedHalfWayAndAGameWrittenTwiceEachEndAsOneGame() async throws {
+        let database = "ted_v1_\(UInt32.random(in: 0...UInt32.max))"
+        let url = try #require(ProcessInfo.processInfo.environment["TED_TEST_MONGO_URL"], "run with ./scripts/test")
+        try await Self.python(Self.interruptedAdoption, arguments: [url, database])
+        let store = try MongoStore(url: url, database: database, logger: Logger(label: "test"))
+        let both = GameRecord(gameID: "both", startTick: 41, endTick: 60, peakPrice: 2.5, peakTick: 55, finalPrice: 2.0,
+                              ended: false, rugged: false, hadPredictions: false, predictionCount: 0, predictionAccuracy: nil,
+                              sideBetsPlaced: 0, createdAt: Self.cutOver, updatedAt: Self.cutOver)
+        #expect(try await store.write([.game(both)], to: .games) == [.stored])
+        let runner = MigrationRunner(store: store, migrations: try MigrationFiles.embedded.load())
+        #expect(try await runner.checkOnly().tedV1.gamesToRekey == 2)
+
+        #expect(try await runner.up().adoptedTEDV1)
+        let games = try await store.find(.games, where: .all, sort: DocumentSort("_id"), limit: nil)
+        #expect(games.compactMap { $0["_id"]?.stringValue } == ["both", "crashed"])
+        #expect(games.first?["start_tick"]?.intValue == 0)
+        #expect(games.first?["end_tick"]?.intValue == 60)
+        #expect(games.last?["legacy_id"]?.stringValue?.count == 24)
+        #expect(try await runner.checkOnly().hasPendingWork == false)
+        await store.close()
+    }
+
+    /// TED-V1 never wrote SQLite: its signature is not looked for there, even a unique index on `game_id`.
+    @Test func anSQLiteDatabaseIsNeverTEDV1() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ted-v1-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("ted.sqlite").path, logger: Logger(label: "test"))
+        let runner = MigrationRunner(store: store, migrations: try MigrationFiles.embedded.load())
+        try await runner.up()
+        try await store.schema.createIndex(IndexSpec(name: "game_id_1", keys: [("game_id", 1)], unique: true), on: .games)
+        #expect(try await runner.tedV1Findings().isEmpty)
+        #expect(try await runner.up().changedAnything == false)
+        await store.close()
+    }
+
     /// The dry run's schema: collection names and each one's indexes.
     static func schema(of store: MongoStore) async throws -> [String: [String]] {
         var schema: [String: [String]] = [:]
