@@ -13,7 +13,7 @@ import TEDStore
 @Suite struct TEDV1UpgradeTests {
     static let cutOver = Timestamp.parseISO8601("2026-03-10T10:00:00Z")!
 
-    /// Two games, `v1-old` (ended) and `v1-live` (running at cut-over, ticks 0…40), with a prediction and the
+    /// Two games, `v1-old` (ended) and `v1-live` (running at cut-over, ticks 0…40), a prediction for each, and the
     /// unique indexes of TED-V1.
     static let tedV1Database = """
         import datetime, sys
@@ -29,8 +29,9 @@ import TEDStore
         db.games.insert_many([game("v1-old", 120, 3.5, True), game("v1-live", 40, 1.8, False)])
         db.tick_samples.insert_many([{"game_id": "v1-live", "tick": t, "price": 1.0 + t / 100, "timestamp": at, "created_at": at}
                                      for t in range(41)])
-        db.predictions.insert_one({"game_id": "v1-old", "predicted_at_tick": 10, "predicted_end_tick": 130,
-                                   "confidence": 0.6, "model_version": "v1", "timestamp": at, "created_at": at})
+        db.predictions.insert_many([{"game_id": gid, "predicted_at_tick": 10, "predicted_end_tick": 61,
+                                     "confidence": 0.6, "model_version": "v1", "timestamp": at, "created_at": at}
+                                    for gid in ("v1-old", "v1-live")])
         """
 
     @Test func aTEDV1DatabaseIsAdoptedAndTheRunningGameGoesOnAsOneGame() async throws {
@@ -46,7 +47,7 @@ import TEDStore
         #expect(check.hasPendingWork)
         #expect(check.tedV1.uniqueIndexes.map { "\($0.collection).\($0.spec.name)" } == ["games.game_id_1", "tick_samples.game_id_1_tick_1"])
         #expect(check.tedV1.gamesToRekey == 2)
-        #expect(check.tedV1.keptDocuments.map(\.count) == [41, 1])
+        #expect(check.tedV1.keptDocuments.map(\.count) == [41, 2])
         #expect(try await Self.schema(of: store) == before)
 
         let run = try await runner.up()
@@ -54,15 +55,19 @@ import TEDStore
         #expect(try await runner.checkOnly().hasPendingWork == false)
         #expect(try await runner.up().changedAnything == false)
 
-        // The running game's next records, as the flush writes them: stored, none refused (a refusal would go to
-        // the dead-letter). Tick 40, which TED-V1 stored too, is then held twice, under each id.
-        let live = GameRecord(gameID: "v1-live", startTick: 41, endTick: 60, peakPrice: 2.5, peakTick: 55, finalPrice: 2.0,
-                              ended: false, rugged: false, hadPredictions: false, predictionCount: 0, predictionAccuracy: nil,
+        // The running game's next records, through the flush's writer: stored, none refused (a refusal would go to
+        // the dead-letter). Tick 40, which TED-V1 stored too, is then held twice, under each id. The game ends, so
+        // its outcomes are resolved, TED-V1's prediction among them.
+        let live = GameRecord(gameID: "v1-live", startTick: 41, endTick: 60, peakPrice: 2.5, peakTick: 55, finalPrice: 0,
+                              ended: true, rugged: true, hadPredictions: false, predictionCount: 0, predictionAccuracy: nil,
                               sideBetsPlaced: 0, createdAt: Self.cutOver, updatedAt: Self.cutOver)
+        let writer = BatchWriter(store: store, rules: OutcomeRules())
         let ticks = (40...45).map { StoreRecord.tickSample(TickSample(gameID: "v1-live", tick: $0, price: 2, features: nil,
                                                                      timestamp: Self.cutOver, createdAt: Self.cutOver)) }
-        #expect(try await store.write([.game(live)], to: .games) == [.stored])
-        #expect(try await store.write(ticks, to: .tickSamples) == Array(repeating: .stored, count: 6))
+        let gameWrite = await writer.write([.game(live)], to: .games)
+        #expect(gameWrite.fates == [.stored])
+        #expect(gameWrite.resolutionError == nil)
+        #expect(await writer.write(ticks, to: .tickSamples).fates == Array(repeating: .stored, count: 6))
 
         // One game: TED-V1's start and this service's end.
         let games = try await store.find(.games, where: .equals("game_id", .string("v1-live")), sort: nil, limit: nil)
@@ -70,6 +75,9 @@ import TEDStore
         #expect(games.first?["_id"] == .string("v1-live"))
         #expect(games.first?["start_tick"]?.intValue == 0)
         #expect(games.first?["end_tick"]?.intValue == 60)
+        #expect(games.first?["prediction_count"]?.intValue == 1)
+        let resolved = try await store.find(.predictions, where: .equals("game_id", .string("v1-live")), sort: nil, limit: nil)
+        #expect(resolved.map { $0["actual_end_tick"]?.intValue } == [60])
         #expect(try await store.count(.tickSamples, where: .equals("game_id", .string("v1-live"))) == 47)
 
         // The game endpoint finds an old game by its id, its ObjectIds rendered as strings.
