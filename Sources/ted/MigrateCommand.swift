@@ -10,8 +10,9 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Check (dry run) or apply the database migrations.",
         discussion: """
-            Without a subcommand, applies every pending migration. Exit codes: 0 up to date or done, \
-            1 error, 3 migrations pending (--check-only).
+            Without a subcommand, adopts a database TED-V1 wrote (drops its unique indexes, rewrites its games to \
+            _id = game_id) and applies every pending migration. Exit codes: 0 up to date or done, 1 error, \
+            3 migrations pending or a TED-V1 database to adopt (--check-only).
             """,
         subcommands: [Status.self, Down.self])
 
@@ -38,7 +39,7 @@ struct MigrateCommand: AsyncParsableCommand {
             } else {
                 run = try await runner.up(force: force)
             }
-            guard !run.applied.isEmpty || !run.reverted.isEmpty else { return }
+            guard run.changedAnything else { return }
             print("✓ Migration completed successfully!")
             if !settings.persistenceEnabled && !run.applied.isEmpty {
                 print("""
@@ -51,7 +52,7 @@ struct MigrateCommand: AsyncParsableCommand {
         }
     }
 
-    /// Prints the dry run's report and exits 3 when migrations are pending.
+    /// Prints the dry run's report and exits 3 when migrations are pending or a TED-V1 database awaits adoption.
     private static func check(_ runner: MigrationRunner, upTo version: Int?) async throws {
         let report = try await runner.checkOnly(upTo: version)
         print("Applied migrations:" + (report.status.applied.isEmpty ? " none" : ""))
@@ -62,12 +63,17 @@ struct MigrateCommand: AsyncParsableCommand {
         for collection in report.collections { printCollection(collection) }
         print("Database size: \(CommandOutput.formatBytes(report.databaseSizeBytes))")
         for row in report.status.appliedWithoutFile { print("⚠ \(row.label) is applied but has no file in the migrations directory") }
+        if !report.tedV1.isEmpty {
+            print("TED-V1 database detected: `ted migrate` would")
+            for change in report.tedV1.plannedChanges { print("  \(change)") }
+        }
         print("✓ Database verification complete (dry run: nothing was written)")
         guard report.status.checksumMismatches.isEmpty else {
             throw MigrationError.checksumMismatch(report.status.checksumMismatches)
         }
-        guard report.pending.isEmpty else {
-            print("\(report.pending.count) migration(s) pending: run `ted migrate` to apply.")
+        guard !report.hasPendingWork else {
+            if !report.pending.isEmpty { print("\(report.pending.count) migration(s) pending: run `ted migrate` to apply.") }
+            if !report.tedV1.isEmpty { print("TED-V1 database to adopt: run `ted migrate` to adopt it.") }
             throw ExitCode(3)
         }
         print("✓ Database is up to date")

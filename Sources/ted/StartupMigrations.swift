@@ -11,15 +11,20 @@ enum StartupMigrations {
         do {
             let runner = MigrationRunner(store: store, migrations: try files.load())
             let pending = try await runner.pendingCount()
-            guard pending > 0 else {
+            let tedV1 = try await runner.tedV1Findings()
+            guard pending > 0 || !tedV1.isEmpty else {
                 logger.info("Schema is up to date", metadata: ["migrations": "\(runner.migrations.count)"])
                 return
             }
             if settings.migrateOnStart {
                 let run = try await runner.applyPending()
-                logger.notice("Applied pending migrations at start", metadata: ["applied": "\(run.applied.map(\.version))"])
-            } else {
+                logger.notice("Applied pending migrations at start",
+                              metadata: ["applied": "\(run.applied.map(\.version))", "adopted_ted_v1": "\(run.adoptedTEDV1)"])
+            } else if pending > 0 {
                 logger.warning("\(pending) pending migration(s): run `ted migrate` (or set MIGRATE_ON_START=true)")
+            } else {
+                // Its unique indexes refuse this service's records, which would all go to the dead-letter.
+                logger.warning("The database is one TED-V1 wrote: run `ted migrate` (or set MIGRATE_ON_START=true) to adopt it")
             }
         } catch {
             logger.warning("Could not check migrations at start: \(error)")

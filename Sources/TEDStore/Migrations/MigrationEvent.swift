@@ -14,6 +14,12 @@ public enum MigrationEvent: Sendable, Equatable, CustomStringConvertible {
     case indexConflict(IndexDifference)
     case droppedIndex(CollectionName, String)
     case droppedCollection(CollectionName)
+    /// The database is one TED-V1 wrote (see `TEDV1Findings`): its adoption starts.
+    case adoptingTEDV1
+    case rekeyedTEDV1Games(Int)
+    case keptTEDV1Documents(CollectionName, Int)
+    /// A TED-V1 game that could not be merged into the game of the same `game_id` this service wrote: kept as is.
+    case tedV1GameLeftInPlace(String, legacyID: String, reason: String)
     case applied(String, durationMs: Int)
     case reverting(String)
     case reverted(String)
@@ -37,6 +43,11 @@ public enum MigrationEvent: Sendable, Equatable, CustomStringConvertible {
             "⚠ Index on \(difference.collection) differs: existing \(difference.existing.summary), declared \(difference.expected.summary) (--force replaces it)"
         case .droppedIndex(let name, let index): "✓ Dropped index \(index) of \(name)"
         case .droppedCollection(let name): "✓ Dropped collection: \(name)"
+        case .adoptingTEDV1: "→ Adopting a TED-V1 database"
+        case .rekeyedTEDV1Games(let count): "✓ Rewrote \(count) TED-V1 game(s) to _id = game_id"
+        case .keptTEDV1Documents(let name, let count): "✓ Kept \(count) TED-V1 document(s) of \(name) as they are (read by game_id)"
+        case .tedV1GameLeftInPlace(let gameID, let legacyID, let reason):
+            "⚠ TED-V1 game \(gameID) (_id \(legacyID)) left in place: \(reason)"
         case .applied(let label, let ms): "✓ Applied \(label) (\(ms) ms)"
         case .reverting(let label): "→ Reverting \(label)"
         case .reverted(let label): "✓ Reverted \(label)"

@@ -45,4 +45,9 @@ public struct CheckReport: Sendable, Equatable {
     public let pending: [Migration]
     public let collections: [CollectionReport]
     public let databaseSizeBytes: Int64
+    /// What adopting a TED-V1 database would change; empty for any other database.
+    public let tedV1: TEDV1Findings
+
+    /// Whether `ted migrate` would change anything: what makes the dry run exit 3.
+    public var hasPendingWork: Bool { !pending.isEmpty || !tedV1.isEmpty }
 }

@@ -17,6 +17,10 @@ public struct MigrationRunner: Sendable {
     public struct Run: Sendable, Equatable {
         public var applied: [Migration] = []
         public var reverted: [Migration] = []
+        /// A TED-V1 database was adopted (see `TEDV1Adoption`).
+        public var adoptedTEDV1 = false
+
+        public var changedAnything: Bool { !applied.isEmpty || !reverted.isEmpty || adoptedTEDV1 }
     }
 
     public let store: any DocumentStore
@@ -47,6 +51,11 @@ public struct MigrationRunner: Sendable {
         try await status().pending.count
     }
 
+    /// What adopting a TED-V1 database would change; empty for any other database.
+    public func tedV1Findings() async throws(MigrationError) -> TEDV1Findings {
+        try await storeCall { () throws(StoreError) in try await TEDV1Inspector(store: store).inspect() }
+    }
+
     /// The dry run: the status, and each declared collection and index as the database has it, up to `target`
     /// (default: the latest). Writes nothing at all: no collection, index, ledger row or lock.
     public func checkOnly(upTo target: Int? = nil) async throws(MigrationError) -> CheckReport {
@@ -56,8 +65,9 @@ public struct MigrationRunner: Sendable {
         let inspector = SchemaInspector(store: store)
         let collections = try await storeCall { () throws(StoreError) in try await inspector.inspect(expected) }
         let size = try await storeCall { () throws(StoreError) in try await store.schema.databaseSizeBytes() }
+        let tedV1 = try await tedV1Findings()
         return CheckReport(status: status, pending: status.pending.filter { $0.version <= target },
-                           collections: collections, databaseSizeBytes: size)
+                           collections: collections, databaseSizeBytes: size, tedV1: tedV1)
     }
 
     // MARK: Changes
@@ -68,13 +78,16 @@ public struct MigrationRunner: Sendable {
         try await up()
     }
 
-    /// Applies the pending migrations up to `target` (default: all), in order. An existing index with the
-    /// declared keys but other options stops the run unless `force`, which replaces it.
+    /// Adopts a TED-V1 database first, then applies the pending migrations up to `target` (default: all), in
+    /// order. An existing index with the declared keys but other options stops the run unless `force`, which replaces it.
     @discardableResult
     public func up(to target: Int? = nil, force: Bool = false) async throws(MigrationError) -> Run {
         let target = try resolve(target)
         return try await locked { (lock, status) throws(MigrationError) in
-            try await apply(status.pending.filter { $0.version <= target }, force: force, lock: lock)
+            let adopted = try await adoptTEDV1()
+            var run = try await apply(status.pending.filter { $0.version <= target }, force: force, lock: lock)
+            run.adoptedTEDV1 = adopted
+            return run
         }
     }
 
@@ -94,12 +107,19 @@ public struct MigrationRunner: Sendable {
         return try await locked { (lock, status) throws(MigrationError) in
             let newer = status.applied.filter { $0.version > target }.sorted { $0.version > $1.version }
             let reverted = try await revert(newer, lock: lock).reverted
+            // Going up means writing under deterministic ids, which a TED-V1 database refuses until adopted.
+            let adopted = target > 0 ? try await adoptTEDV1() : false
             let applied = try await apply(status.pending.filter { $0.version <= target }, force: force, lock: lock).applied
-            return Run(applied: applied, reverted: reverted)
+            return Run(applied: applied, reverted: reverted, adoptedTEDV1: adopted)
         }
     }
 
     // MARK: Steps
+
+    /// Before the migrations: TED-V1's unique indexes would stop the declared ones and refuse this service's writes.
+    private func adoptTEDV1() async throws(MigrationError) -> Bool {
+        try await storeCall { () throws(StoreError) in try await TEDV1Adoption(store: store, report: report).run() }
+    }
 
     private func apply(_ pending: [Migration], force: Bool, lock: MigrationLock) async throws(MigrationError) -> Run {
         guard !pending.isEmpty else { return Run() }
@@ -153,7 +173,7 @@ public struct MigrationRunner: Sendable {
             let status = try await status()
             guard status.checksumMismatches.isEmpty else { throw MigrationError.checksumMismatch(status.checksumMismatches) }
             let run = try await body(lock, status)
-            if run.applied.isEmpty && run.reverted.isEmpty { report(.upToDate(version: status.currentVersion)) }
+            if !run.changedAnything { report(.upToDate(version: status.currentVersion)) }
             try await verify()
             result = .success(run)
         } catch {
