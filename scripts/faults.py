@@ -1697,16 +1697,110 @@ class SlowServerSpill(Case):
         return wrong
 
 
+class SlowReports(Case):
+    """Report queries the server holds for 4 s each (failCommand blockConnection on `aggregate`, which the metrics
+    report runs and a feed of running games' ticks never needs) are requested six at a time, non-stop, while a feed
+    runs. The flush must keep writing within a few intervals, readiness must answer fast, the report gate must refuse
+    what is past its places, and everything acknowledged is stored once."""
+    number = 14
+    title = "slow reports vs the flush"
+    interval = 1.0
+    block_ms = 4000
+
+    def run(self):
+        mongo = self.new_mongo(test_commands=True)
+        mongo.start()
+        ted = self.new_ted(mongo.url, INGEST_DURABILITY="memory", PERSISTENCE_INTERVAL_SECONDS=str(self.interval),
+                           PERSISTENCE_BATCH_SIZE="200")
+        ted.start()
+        ledger = Ledger()
+        seconds = 10.0 if self.short else 20.0
+        mongo.fail_command({"times": 100000}, failCommands=["aggregate"], blockConnection=True, blockTimeMS=self.block_ms)
+        stop = threading.Event()
+        reports: list[tuple[int | None, float]] = []
+        reports_lock = threading.Lock()
+
+        def ask_reports():
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    code, _ = ted.get("/api/persistence/metrics?hours=8760", timeout=60)
+                except (OSError, http.client.HTTPException):
+                    code = None
+                with reports_lock:
+                    reports.append((code, time.monotonic() - started))
+                if code != 200:
+                    stop.wait(0.2)
+
+        askers = [threading.Thread(target=ask_reports, daemon=True) for _ in range(6)]
+        for asker in askers:
+            asker.start()
+        lags, ready = [], []
+        started = time.monotonic()
+        tick = 0
+        while time.monotonic() - started < seconds:
+            # Ticks of one running game: the flush inserts and merges and never aggregates (an ended game would:
+            # its outcomes are counted in the store).
+            game = "f14-g1"
+            lines = "".join(json.dumps({"type": "game_state", "game_id": game, "tick": t, "price": 1 + (t % 7) / 10})
+                            + "\n" for t in range(tick, tick + 20))
+            ids = {c: set() for c in COLLECTIONS}
+            ids["games"].add(game)
+            ids["tick_samples"] |= {f"{game}:{t}" for t in range(tick, tick + 20)}
+            sent_at = time.monotonic()
+            send_body(ted, ledger, lines.encode(), ids)
+            tick += 20
+
+            def written():
+                return ted.status()["repository"]["records_pending"] == 0 or None
+            try:
+                wait_until(written, 15, interval=0.05, what="the flush")
+            except CaseError:
+                pass
+            lags.append(time.monotonic() - sent_at)
+            probe = time.monotonic()
+            code, _ = ted.get("/health/ready", timeout=10)
+            ready.append((code, time.monotonic() - probe))
+        stop.set()
+        for asker in askers:
+            asker.join(self.block_ms / 1000 * 3)
+        mongo.fail_command("off")
+        status = ted.drain()
+        verify_store(self.result, mongo, ledger)
+        verify_status(self.result, status)
+        verify_rejected(self.result, status, {})
+        worst_lag = max(lags) if lags else 0.0
+        worst_ready = max(latency for _, latency in ready) if ready else 0.0
+        slow = sum(1 for code, latency in reports if code == 200 and latency >= self.block_ms / 1000)
+        refused = sum(1 for code, _ in reports if code == 503)
+        if worst_lag > 3 * self.interval + 1:
+            self.result.fail(f"a request waited {worst_lag:.1f} s to be written (limit {3 * self.interval + 1:.0f} s): "
+                             "the reports held the flush")
+        if worst_ready > 1.0:
+            self.result.fail(f"/health/ready took {worst_ready:.2f} s (limit 1 s)")
+        if any(code != 200 for code, _ in ready):
+            self.result.fail(f"/health/ready answered {sorted({code for code, _ in ready})}")
+        if slow == 0:
+            self.result.fail("no report was held by the server: the case did not test slow reports")
+        if refused == 0:
+            self.result.fail("no report was refused: the report gate never closed")
+        self.result.notes.append(f"{len(lags)} requests, write lag max {worst_lag:.2f} s (median "
+                                 f"{sorted(lags)[len(lags) // 2]:.2f} s); /health/ready max {worst_ready * 1000:.0f} ms; "
+                                 f"reports: {slow} held {self.block_ms / 1000:.0f} s, {refused} refused with 503, "
+                                 f"{len(reports)} in all")
+        ted.stop()
+
+
 ALL = [KillDuringFlush, StoreOutage, FlagFlips, SigtermUnderLoad, DamagedSpool, SpoolLimit, BadInput, StalledUploads,
        RefusedByValidator, RefusedByForeignIndex, DroppedConnections, RetryableCodes,
-       SlowServerSpill]
-SHORT = {1, 2, 3, 7, 9, 10, 11, 12}
+       SlowServerSpill, SlowReports]
+SHORT = {1, 2, 3, 7, 9, 10, 11, 12, 14}
 
 
 def main() -> int:
     global TED_BIN
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--short", action="store_true", help="reduced cases 1, 2, 3, 7, 9, 10, 11 and 12 (CI)")
+    parser.add_argument("--short", action="store_true", help="reduced cases 1, 2, 3, 7, 9, 10, 11, 12 and 14 (CI)")
     parser.add_argument("--case", default="", help="comma-separated case numbers to run")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FAULTS_SEED", "0")) or int(time.time()))
     parser.add_argument("--outage-pause", type=float, default=0.04,
