@@ -206,12 +206,13 @@ struct GameTrackerOutcomeTests {
         // (placed at, game ends at, expected)
         (100, 139, SideBetResult.won),  // last tick of the window
         (100, 140, .lost),              // first tick after it
-        (100, 100, .won),
+        (100, 101, .won),               // first tick of the window
         (100, 120, .won),
         (100, 400, .lost),
         (0, 39, .won),
         (0, 40, .lost),
-        (100, 50, .won),                // ended before the bet: within the window
+        (100, 100, .void),              // placed at the rug tick: betting had closed
+        (100, 50, .void),               // placed after the rug
     ])
     func sideBetWindowEdge(_ placedAt: Int, _ endTick: Int, _ expected: SideBetResult) throws {
         var tracker = F.tracker()
@@ -222,7 +223,7 @@ struct GameTrackerOutcomeTests {
         let sideBet = try #require(output.sideBets.first)
         #expect(sideBet.actualEndTick == endTick)
         #expect(sideBet.actualOutcome == expected)
-        #expect(sideBet.payout == (expected == .won ? 4 : -1))
+        #expect(sideBet.payout == [.won: 4, .lost: -1, .void: 0][expected])
         #expect(output.finishedGames.first?.sideBetsWon == (expected == .won ? 1 : 0))
         #expect(output.finishedGames.first?.sideBetsLost == (expected == .lost ? 1 : 0))
     }
@@ -277,6 +278,20 @@ struct GameTrackerOutcomeTests {
         let skipped = tracker.applying(.sideBet(F.sideBet("g1", at: 30, .skip)))
         #expect(skipped.sideBets.first?.actualOutcome == .won)
         #expect(skipped.sideBets.first?.payout == nil)
+    }
+
+    @Test func sideBetsPlacedAfterTheRugAreVoidWithoutPayout() throws {
+        var tracker = F.tracker()
+        _ = tracker.run("g1", ticks: 0...60, ruggedAt: 60)
+        let bet = tracker.applying(.sideBet(F.sideBet("g1", at: 61)))
+        #expect(bet.sideBets.first?.actualOutcome == .void)
+        #expect(bet.sideBets.first?.payout == 0)
+        let skip = tracker.applying(.sideBet(F.sideBet("g1", at: 60, .skip)))
+        #expect(skip.sideBets.first?.actualOutcome == .void)
+        #expect(skip.sideBets.first?.payout == nil)
+        // In the summary a VOID BET is neither won nor lost.
+        let summary = GameSummary(game: try #require(bet.games.first), predictions: [], sideBets: bet.sideBets)
+        #expect(summary.sideBetsWon == 0 && summary.sideBetsLost == 0)
     }
 
     @Test func resentLateSideBetCountsOnce() throws {

@@ -94,9 +94,14 @@ struct OutcomeRecordTests {
         let wait = bet(.wait).resolved(actualEndTick: 400, windowTicks: 40, payoutMultiplier: 5)
         #expect(wait.actualOutcome == .lost)
         #expect(wait.payout == nil)
-        let oneTickWindow = bet(.bet, placedAt: 7).resolved(actualEndTick: 7, windowTicks: 1, payoutMultiplier: 2)
-        #expect(oneTickWindow.actualOutcome == .won)
-        #expect(oneTickWindow.payout == 1)
+        let twoTickWindow = bet(.bet, placedAt: 7).resolved(actualEndTick: 8, windowTicks: 2, payoutMultiplier: 2)
+        #expect(twoTickWindow.actualOutcome == .won)
+        #expect(twoTickWindow.payout == 1)
+        // At or after the rug tick betting had closed: VOID, the stake back (payout 0), whatever the window.
+        let atTheRug = bet(.bet, placedAt: 7).resolved(actualEndTick: 7, windowTicks: 1, payoutMultiplier: 2)
+        #expect(atTheRug.actualOutcome == .void)
+        #expect(atTheRug.payout == 0)
+        #expect(bet(.skip, placedAt: 9).resolved(actualEndTick: 7, windowTicks: 40, payoutMultiplier: 5).payout == nil)
         #expect(bet(.bet, placedAt: 7).resolved(actualEndTick: 8, windowTicks: 1, payoutMultiplier: 2).actualOutcome == .lost)
     }
 

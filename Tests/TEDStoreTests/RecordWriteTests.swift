@@ -107,7 +107,8 @@ import TEDCore
         let rules = OutcomeRules(sideBetWindowTicks: 40, sideBetPayoutMultiplier: 5)
         // Stored unresolved, as a process killed before the rug left them.
         _ = try await store.write([.prediction(Self.prediction(5, end: 100)), .prediction(Self.prediction(10, end: 300))], to: .predictions)
-        _ = try await store.write([.sideBet(Self.sideBet(5)), .sideBet(Self.sideBet(50)), .sideBet(Self.sideBet(55, .skip))], to: .sideBets)
+        _ = try await store.write([.sideBet(Self.sideBet(5)), .sideBet(Self.sideBet(50)), .sideBet(Self.sideBet(55, .skip)),
+                                  .sideBet(Self.sideBet(80)), .sideBet(Self.sideBet(85, .skip))], to: .sideBets)
         // A not yet ended game resolves nothing.
         _ = try await store.write([.game(Self.game(start: 0, end: 30, peak: (2, 3), final: 1, at: 1))], to: .games)
         try await store.resolveOutcomes(ofGames: ["g"], rules: rules)
@@ -124,13 +125,14 @@ import TEDCore
         #expect(predictions.map { $0.value(at: "error_metrics.absolute_error")?.intValue } == [20, 220])
         #expect(predictions.map { $0.value(at: "error_metrics.within_windows")?.intValue } == [0, 5])
         let sideBets = try await store.find(.sideBets, where: .all, sort: DocumentSort("placed_at_tick"), limit: nil)
-        #expect(sideBets.map { $0["actual_outcome"]?.stringValue } == ["LOST", "WON", "WON"])
-        #expect(sideBets.map { $0["payout"]?.doubleValue } == [-1, 4, nil])
-        // Counters from what is stored: 2 predictions, 1 within one window, 2 BETs.
+        // Placed at or after the rug (tick 80): VOID, a BET's payout 0.
+        #expect(sideBets.map { $0["actual_outcome"]?.stringValue } == ["LOST", "WON", "WON", "VOID", "VOID"])
+        #expect(sideBets.map { $0["payout"]?.doubleValue } == [-1, 4, nil, 0, nil])
+        // Counters from what is stored: 2 predictions, 1 within one window, 3 BETs.
         let game = try await storedGame(store)
         #expect(game.predictionCount == 2)
         #expect(game.predictionAccuracy == 0.5)
-        #expect(game.sideBetsPlaced == 2)
+        #expect(game.sideBetsPlaced == 3)
         #expect(game.startTick == 0)
         await store.close()
     }

@@ -112,6 +112,8 @@ public enum Recommendation: String, Sendable, Equatable {
 public enum SideBetResult: String, Sendable, Equatable {
     case won = "WON"
     case lost = "LOST"
+    /// Placed at or after the rug tick: betting had closed, so nothing was won or lost.
+    case void = "VOID"
 }
 
 /// A side-bet signal: "the game rugs within the next window".
@@ -145,13 +147,24 @@ public struct SideBet: Sendable, Equatable {
 
     public var isResolved: Bool { actualOutcome != nil }
 
-    /// Won when the game ended at or before the last tick of the window that starts at `placedAtTick`.
+    /// VOID when placed at or after the rug tick (betting closes at the rug: a BET's stake comes back, payout 0);
+    /// otherwise won when the game ended at or before the last tick of the window that starts at `placedAtTick`.
     public func resolved(actualEndTick: Int, windowTicks: Int, payoutMultiplier: Double) -> SideBet {
         var copy = self
-        let won = actualEndTick <= placedAtTick + windowTicks - 1
         copy.actualEndTick = actualEndTick
-        copy.actualOutcome = won ? .won : .lost
-        copy.payout = recommendation == .bet ? (won ? payoutMultiplier - 1 : -1) : nil
+        let outcome: SideBetResult
+        if placedAtTick >= actualEndTick {
+            outcome = .void
+        } else {
+            outcome = actualEndTick <= placedAtTick + windowTicks - 1 ? .won : .lost
+        }
+        copy.actualOutcome = outcome
+        guard recommendation == .bet else { return copy }
+        switch outcome {
+        case .won: copy.payout = payoutMultiplier - 1
+        case .lost: copy.payout = -1
+        case .void: copy.payout = 0
+        }
         return copy
     }
 }

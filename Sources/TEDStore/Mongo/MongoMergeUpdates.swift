@@ -87,15 +87,19 @@ enum MongoMergeUpdates {
     /// Resolves a game's unresolved side bets against its end tick, as `SideBet.resolved` does.
     static func resolveSideBets(endTick: Int, rules: OutcomeRules) -> Document {
         let end = literal(.int64(Int64(endTick)))
+        let void = op("$gte", ["$placed_at_tick", end])
         let won = op("$lte", [end, op("$add", ["$placed_at_tick", .int64(Int64(rules.sideBetWindowTicks - 1))])])
+        let outcome = op("$cond", [
+            void, literal(.string(SideBetResult.void.rawValue)),
+            op("$cond", [won, literal(.string(SideBetResult.won.rawValue)), literal(.string(SideBetResult.lost.rawValue))]),
+        ])
+        let betPayout = op("$cond", [void, .double(0), op("$cond", [won, .double(rules.sideBetPayoutMultiplier - 1), .double(-1)])])
         return pipeline([["$set": .document([
             "resolved": literal(.bool(true)),
             "actual_end_tick": end,
-            "actual_outcome": op("$cond", [won, literal(.string(SideBetResult.won.rawValue)), literal(.string(SideBetResult.lost.rawValue))]),
+            "actual_outcome": outcome,
             "payout": op("$cond", [
-                op("$eq", ["$recommendation", literal(.string(Recommendation.bet.rawValue))]),
-                op("$cond", [won, .double(rules.sideBetPayoutMultiplier - 1), .double(-1)]),
-                .null,
+                op("$eq", ["$recommendation", literal(.string(Recommendation.bet.rawValue))]), betPayout, .null,
             ]),
         ])]])
     }
