@@ -26,7 +26,7 @@ struct GameTrackerOutcomeTests {
         #expect(metrics.rawError == 50)
         #expect(metrics.e40 == 1.25)
         #expect(metrics.absoluteError == 50)
-        #expect(metrics.withinWindows == 1)
+        #expect(metrics.withinWindows == 2)
         #expect(output.games.last?.predictionAccuracy == 0)
     }
 
@@ -39,7 +39,7 @@ struct GameTrackerOutcomeTests {
         #expect(metrics.rawError == -117)
         #expect(metrics.e40 == -2.925)
         #expect(metrics.absoluteError == 117)
-        #expect(metrics.withinWindows == 2)
+        #expect(metrics.withinWindows == 3)
     }
 
     @Test func accuracyIsTheShareWithinOneWindow() throws {
@@ -141,7 +141,7 @@ struct GameTrackerOutcomeTests {
         #expect(prediction.actualEndTick == 100)
         #expect(prediction.errorMetrics?.rawError == 30)
         #expect(prediction.errorMetrics?.e40 == 0.75)
-        #expect(prediction.errorMetrics?.withinWindows == 0)
+        #expect(prediction.errorMetrics?.withinWindows == 1)
         let game = try #require(late.games.first)
         #expect(game.ended)
         #expect(game.predictionCount == 2)

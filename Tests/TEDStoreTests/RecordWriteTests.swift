@@ -106,7 +106,8 @@ import TEDCore
         let store = try makeStore(backend)
         let rules = OutcomeRules(sideBetWindowTicks: 40, sideBetPayoutMultiplier: 5)
         // Stored unresolved, as a process killed before the rug left them.
-        _ = try await store.write([.prediction(Self.prediction(5, end: 100)), .prediction(Self.prediction(10, end: 300))], to: .predictions)
+        _ = try await store.write([.prediction(Self.prediction(5, end: 100)), .prediction(Self.prediction(10, end: 300)),
+                                   .prediction(Self.prediction(15, end: 120))], to: .predictions)
         _ = try await store.write([.sideBet(Self.sideBet(5)), .sideBet(Self.sideBet(50)), .sideBet(Self.sideBet(55, .skip)),
                                   .sideBet(Self.sideBet(80)), .sideBet(Self.sideBet(85, .skip))], to: .sideBets)
         // A not yet ended game resolves nothing.
@@ -119,19 +120,20 @@ import TEDCore
         try await store.resolveOutcomes(ofGames: ["g"], rules: rules)  // idempotent
 
         let predictions = try await store.find(.predictions, where: .all, sort: DocumentSort("predicted_at_tick"), limit: nil)
-        #expect(predictions.map { $0["actual_end_tick"]?.intValue } == [80, 80])
-        #expect(predictions.map { $0.value(at: "error_metrics.raw_error")?.intValue } == [20, 220])
-        #expect(predictions.map { $0.value(at: "error_metrics.e40")?.doubleValue } == [0.5, 5.5])
-        #expect(predictions.map { $0.value(at: "error_metrics.absolute_error")?.intValue } == [20, 220])
-        #expect(predictions.map { $0.value(at: "error_metrics.within_windows")?.intValue } == [0, 5])
+        #expect(predictions.map { $0["actual_end_tick"]?.intValue } == [80, 80, 80])
+        #expect(predictions.map { $0.value(at: "error_metrics.raw_error")?.intValue } == [20, 220, 40])
+        #expect(predictions.map { $0.value(at: "error_metrics.e40")?.doubleValue } == [0.5, 5.5, 1])
+        #expect(predictions.map { $0.value(at: "error_metrics.absolute_error")?.intValue } == [20, 220, 40])
+        // The smallest k with |raw| ≤ 40·k: exactly 40 is within 1 window, as the accuracy counts it.
+        #expect(predictions.map { $0.value(at: "error_metrics.within_windows")?.intValue } == [1, 6, 1])
         let sideBets = try await store.find(.sideBets, where: .all, sort: DocumentSort("placed_at_tick"), limit: nil)
         // Placed at or after the rug (tick 80): VOID, a BET's payout 0.
         #expect(sideBets.map { $0["actual_outcome"]?.stringValue } == ["LOST", "WON", "WON", "VOID", "VOID"])
         #expect(sideBets.map { $0["payout"]?.doubleValue } == [-1, 4, nil, 0, nil])
-        // Counters from what is stored: 2 predictions, 1 within one window, 3 BETs.
+        // Counters from what is stored: 3 predictions, 2 within one window, 3 BETs.
         let game = try await storedGame(store)
-        #expect(game.predictionCount == 2)
-        #expect(game.predictionAccuracy == 0.5)
+        #expect(game.predictionCount == 3)
+        #expect(game.predictionAccuracy == 2.0 / 3.0)
         #expect(game.sideBetsPlaced == 3)
         #expect(game.startTick == 0)
         await store.close()

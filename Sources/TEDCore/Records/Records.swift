@@ -31,13 +31,15 @@ public struct PredictionErrorMetrics: Sendable, Equatable {
     public var rawError: Int
     public var e40: Double
     public var absoluteError: Int
+    /// The smallest k with |raw_error| ≤ 40·k, i.e. ⌈|raw_error|/40⌉ (0 only for an exact hit), so that
+    /// `withinWindows <= k` exactly when `isWithin(windows: k)`.
     public var withinWindows: Int
 
     public init(predictedEndTick: Int, actualEndTick: Int) {
         rawError = predictedEndTick - actualEndTick
         e40 = Double(rawError) / Double(Self.windowTicks)
         absoluteError = abs(rawError)
-        withinWindows = absoluteError / Self.windowTicks
+        withinWindows = (absoluteError + Self.windowTicks - 1) / Self.windowTicks
     }
 
     /// Within `k` windows means |raw_error| ≤ 40·k ticks (the one definition used everywhere).

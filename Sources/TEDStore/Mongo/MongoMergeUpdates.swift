@@ -79,7 +79,7 @@ enum MongoMergeUpdates {
                 "raw_error": raw,
                 "e40": op("$divide", [raw, .double(Double(PredictionErrorMetrics.windowTicks))]),
                 "absolute_error": op("$abs", [raw]),
-                "within_windows": .document(["$toLong": op("$floor", [op("$divide", [op("$abs", [raw]), window])])]),
+                "within_windows": .document(["$toLong": op("$ceil", [op("$divide", [op("$abs", [raw]), window])])]),
             ]),
         ])]])
     }
