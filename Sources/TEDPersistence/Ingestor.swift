@@ -98,13 +98,32 @@ public final class Ingestor: Sendable {
     /// is on in the pending queue (or, in durable mode, in the spool).
     @discardableResult
     public func ingest(_ events: [IngestEvent], now: Date = Date()) -> Receipt {
-        let persist = flag.isEnabled
-        let receipt = state.withLock { state -> (Receipt, pending: Int) in
-            var output = TrackerOutput()
+        keep(now: now) { state, output in
             for event in events {
                 state.tracker.apply(event, now: now, into: &output)
                 state.acceptedEvents[event.kind, default: 0] += 1
             }
+        }
+    }
+
+    /// Ends the running game, its end inferred, when no update of it arrived since `cutoff` (`IdleGameMonitor`), and
+    /// keeps what that derives as an ingest does. Returns the game it ended, and when the game running afterwards
+    /// last had an update.
+    @discardableResult
+    public func endIdleGame(silentSince cutoff: Date, now: Date = Date()) -> (ended: String?, lastUpdate: Date?) {
+        var ended: String?
+        keep(now: now) { state, output in ended = state.tracker.endIdleGame(silentSince: cutoff, now: now, into: &output) }
+        return (ended, state.withLock { $0.tracker.currentGameLastUpdate })
+    }
+
+    /// Runs `derive` on the tracker and keeps its output: in the rings, and while persistence is on in the pending
+    /// queue (or the durable spool).
+    @discardableResult
+    private func keep(now: Date, _ derive: (inout State, inout TrackerOutput) -> Void) -> Receipt {
+        let persist = flag.isEnabled
+        let receipt = state.withLock { state -> (Receipt, pending: Int) in
+            var output = TrackerOutput()
+            derive(&state, &output)
             state.ticks.append(contentsOf: output.tickSamples)
             state.summaries.append(contentsOf: output.finishedGames)
             for sideBet in output.sideBets {

@@ -61,6 +61,72 @@ import TEDCore
     }
 
     @Test(arguments: Backend.allCases)
+    func aSeenRugWinsOverAnInferredEndInAnyOrder(_ backend: Backend) async throws {
+        var inferred = Self.game(start: 0, end: 30, peak: (2, 3), final: 1, ended: true, at: 10)
+        inferred.rugged = false
+        let rugged = Self.game(start: 0, end: 31, peak: (2, 3), final: 0.1, ended: true, at: 20)
+        let open = Self.game(start: 0, end: 20, peak: (2, 3), final: 1.5, at: 5)
+        for (order, expected) in [([open, inferred], true), ([inferred, open], true), ([inferred, rugged], false), ([rugged, inferred], false)] {
+            let store = try makeStore(backend)
+            for version in order { _ = try await store.write([.game(version)], to: .games) }
+            let document = try #require(try await store.find(.games, where: .ids(["g"]), sort: nil, limit: nil).first)
+            #expect(document["end_inferred"]?.boolValue == expected, "\(order.map(\.endTick))")
+            #expect(try await storedGame(store).endInferred == expected)
+            await store.close()
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func outcomesOfAnInferredEndAreMarkedInTheStore(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        _ = try await store.write([.prediction(Self.prediction(5, end: 100))], to: .predictions)
+        _ = try await store.write([.sideBet(Self.sideBet(5))], to: .sideBets)
+        var inferred = Self.game(start: 0, end: 80, peak: (2, 3), final: 0.1, ended: true, at: 2)
+        inferred.rugged = false
+        _ = try await store.write([.game(inferred)], to: .games)
+        try await store.resolveOutcomes(ofGames: ["g"], rules: OutcomeRules())
+        let prediction = try #require(try await store.find(.predictions, where: .all, sort: nil, limit: nil).first)
+        #expect(prediction["actual_end_tick"]?.intValue == 80)
+        #expect(prediction["end_inferred"]?.boolValue == true)
+        let sideBet = try #require(try await store.find(.sideBets, where: .all, sort: nil, limit: nil).first)
+        #expect(sideBet["actual_outcome"]?.stringValue == "LOST")
+        #expect(sideBet["end_inferred"]?.boolValue == true)
+        guard case .prediction(let decoded) = try StoreRecord(document: prediction, collection: .predictions) else { return }
+        #expect(decoded.endInferred)
+        await store.close()
+    }
+
+    @Test(arguments: Backend.allCases)
+    func inferredEndsStayOutOfTheHourlyFiguresUnlessIncluded(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        let rules = OutcomeRules()
+        let seen = Self.game(start: 0, end: 80, peak: (2, 3), final: 0.1, ended: true, at: 2)
+        var inferred = seen
+        inferred.gameID = "h"
+        inferred.rugged = false
+        _ = try await store.write([.game(seen), .game(inferred)], to: .games)
+        // One exact prediction and one winning BET on each game.
+        var other = Self.prediction(5, end: 80)
+        other.gameID = "h"
+        var otherBet = Self.sideBet(50)
+        otherBet.gameID = "h"
+        _ = try await store.write([.prediction(Self.prediction(5, end: 80)), .prediction(other)], to: .predictions)
+        _ = try await store.write([.sideBet(Self.sideBet(50)), .sideBet(otherBet)], to: .sideBets)
+        try await store.resolveOutcomes(ofGames: ["g", "h"], rules: rules)
+        let start = Self.t0.addingTimeInterval(-3600), end = Self.t0.addingTimeInterval(3600)
+        let figures = try await store.aggregateHour(start: start, end: end)
+        #expect(figures["games_analyzed"]?.intValue == 1)
+        #expect(figures["predictions_resolved"]?.intValue == 1)
+        #expect(figures.value(at: "side_bet_metrics.bets_won")?.intValue == 1)
+        #expect(figures.value(at: "side_bet_metrics.net_payout")?.doubleValue == 4)
+        let all = try await store.aggregateHour(start: start, end: end, includeInferred: true)
+        #expect(all["games_analyzed"]?.intValue == 2)
+        #expect(all["predictions_resolved"]?.intValue == 2)
+        #expect(all.value(at: "side_bet_metrics.bets_won")?.intValue == 2)
+        await store.close()
+    }
+
+    @Test(arguments: Backend.allCases)
     func anOlderVersionNeverUnresolvesAnOutcome(_ backend: Backend) async throws {
         let store = try makeStore(backend)
         let placed = Self.prediction(5)

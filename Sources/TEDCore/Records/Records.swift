@@ -69,6 +69,8 @@ public struct Prediction: Sendable, Equatable {
     public var createdAt: Date
     public var actualEndTick: Int?
     public var errorMetrics: PredictionErrorMetrics?
+    /// Resolved against an end that was never seen (`GameRecord.endInferred`): kept out of accuracy by default.
+    public var endInferred = false
 
     public init(gameID: String, predictedAtTick: Int, predictedEndTick: Int, confidence: Double,
                 uncertaintyBounds: UncertaintyBounds? = nil, featuresUsed: JSONObject? = nil,
@@ -96,10 +98,11 @@ public struct Prediction: Sendable, Equatable {
 
     public var isResolved: Bool { actualEndTick != nil }
 
-    /// The prediction with its outcome, once the game's end is known.
-    public func resolved(actualEndTick: Int) -> Prediction {
+    /// The prediction with its outcome, once the game's end is known (or inferred).
+    public func resolved(actualEndTick: Int, endInferred: Bool = false) -> Prediction {
         var copy = self
         copy.actualEndTick = actualEndTick
+        copy.endInferred = endInferred
         copy.errorMetrics = PredictionErrorMetrics(predictedEndTick: predictedEndTick, actualEndTick: actualEndTick)
         return copy
     }
@@ -132,6 +135,8 @@ public struct SideBet: Sendable, Equatable {
     public var actualOutcome: SideBetResult?
     /// Net result in stake units; only for `BET`.
     public var payout: Double?
+    /// Resolved against an end that was never seen (`GameRecord.endInferred`): kept out of ROI by default.
+    public var endInferred = false
 
     public init(gameID: String, placedAtTick: Int, probability: Double, expectedValue: Double, confidence: Double,
                 recommendation: Recommendation, timestamp: Date, createdAt: Date) {
@@ -151,9 +156,10 @@ public struct SideBet: Sendable, Equatable {
 
     /// VOID when placed at or after the rug tick (betting closes at the rug: a BET's stake comes back, payout 0);
     /// otherwise won when the game ended at or before the last tick of the window that starts at `placedAtTick`.
-    public func resolved(actualEndTick: Int, windowTicks: Int, payoutMultiplier: Double) -> SideBet {
+    public func resolved(actualEndTick: Int, windowTicks: Int, payoutMultiplier: Double, endInferred: Bool = false) -> SideBet {
         var copy = self
         copy.actualEndTick = actualEndTick
+        copy.endInferred = endInferred
         let outcome: SideBetResult
         if placedAtTick >= actualEndTick {
             outcome = .void
@@ -246,6 +252,9 @@ public struct GameRecord: Sendable, Equatable {
 
     public var id: String { gameID }
     public var durationTicks: Int { endTick - startTick }
+    /// Ended without a `rugged: true` ever seen (closed by another game's update, or by an idle feed): the end tick
+    /// is the last tick seen, not a known rug. Derived, so it merges like `ended` and `rugged` do: a seen rug wins.
+    public var endInferred: Bool { ended && !rugged }
 
     /// Folds one more update of this game in.
     public mutating func apply(_ update: GameStateUpdate, now: Date) {

@@ -107,7 +107,8 @@ extension GameRecord {
             "_id": .string(id), "game_id": .string(gameID), "start_tick": .int64(Int64(startTick)),
             "end_tick": .int64(Int64(endTick)), "duration_ticks": .int64(Int64(durationTicks)),
             "peak_price": .double(peakPrice), "peak_tick": .int64(Int64(peakTick)), "final_price": .double(finalPrice),
-            "ended": .bool(ended), "rugged": .bool(rugged), "had_predictions": .bool(hadPredictions),
+            "ended": .bool(ended), "rugged": .bool(rugged), "end_inferred": .bool(endInferred),
+            "had_predictions": .bool(hadPredictions),
             "prediction_count": .int64(Int64(predictionCount)),
             "prediction_accuracy": predictionAccuracy.map(DocumentValue.double) ?? .null,
             "side_bets_placed": .int64(Int64(sideBetsPlaced)), "created_at": .date(createdAt), "updated_at": .date(updatedAt),
@@ -161,6 +162,7 @@ extension Prediction {
         doc.append("created_at", .date(createdAt))
         doc.append("resolved", .bool(isResolved))
         doc.append("actual_end_tick", actualEndTick.map { .int64(Int64($0)) } ?? .null)
+        doc.append("end_inferred", .bool(endInferred))
         if let m = errorMetrics {
             doc.append("error_metrics", .document([
                 "raw_error": .int64(Int64(m.rawError)), "e40": .double(m.e40),
@@ -184,7 +186,7 @@ extension Prediction {
             modelVersion: r.optionalString("model_version") ?? "unknown",
             timestamp: try r.date("timestamp"), createdAt: try r.date("created_at"))
         if let actual = r.optionalInt("actual_end_tick") {
-            self = resolved(actualEndTick: actual)
+            self = resolved(actualEndTick: actual, endInferred: r.optionalBool("end_inferred") ?? false)
         }
     }
 }
@@ -199,6 +201,7 @@ extension SideBet {
             "actual_end_tick": actualEndTick.map { .int64(Int64($0)) } ?? .null,
             "actual_outcome": actualOutcome.map { .string($0.rawValue) } ?? .null,
             "payout": payout.map(DocumentValue.double) ?? .null,
+            "end_inferred": .bool(endInferred),
         ]
     }
 
@@ -214,6 +217,7 @@ extension SideBet {
         actualEndTick = r.optionalInt("actual_end_tick")
         actualOutcome = r.optionalString("actual_outcome").flatMap(SideBetResult.init(rawValue:))
         payout = r.optionalDouble("payout")
+        endInferred = r.optionalBool("end_inferred") ?? false
     }
 }
 
