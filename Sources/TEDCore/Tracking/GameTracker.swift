@@ -55,12 +55,15 @@ public struct GameTracker: Sendable {
     struct OpenGame: Sendable {
         var record: GameRecord?
         var lastSampledTick = -1
+        var seenTicks = SeenTicks()
         var predictions: [String: Prediction] = [:]
         var sideBets: [String: SideBet] = [:]
     }
 
     struct EndedGame: Sendable {
         var record: GameRecord
+        /// Tells a re-send of its updates from a second round reusing its id.
+        var seenTicks: SeenTicks
         var withinOneWindow: Int
         /// Whether each prediction (by id) is within one window, so that a re-sent one is counted once.
         var predictionWithin: [String: Bool] = [:]
@@ -114,6 +117,7 @@ public struct GameTracker: Sendable {
             record.sideBetsPlaced = game.sideBets.values.filter { $0.recommendation == .bet }.count
             game.record = record
         }
+        _ = game.seenTicks.insert(update.tick, price: update.price)
         if update.tick > game.lastSampledTick {
             if update.tick % rules.sampleEveryTicks == 0 {
                 output.tickSamples.append(TickSample(
@@ -189,6 +193,28 @@ public struct GameTracker: Sendable {
         open[sideBet.gameID] = game
     }
 
+    /// The first update of `events` that would start a second round under the id of a game whose rug was seen
+    /// (earlier, or earlier in `events`): an update not seen before with the same tick and price. Nothing changes.
+    public func closedGameConflict(in events: [IngestEvent]) -> ClosedGameConflict? {
+        // This request's own prices by game and tick, beside the tracker's (not copied: a request costs its size).
+        var pricesHere: [String: [Int: Double]] = [:]
+        var ruggedHere: [String: Int] = [:]
+        for (index, event) in events.enumerated() {
+            guard case .gameState(let update) = event else { continue }
+            let id = update.gameID
+            let rugTick = ruggedHere[id] ?? ended[id].flatMap { $0.record.rugged ? $0.record.endTick : nil }
+            if let rugTick {
+                let repeats = pricesHere[id]?[update.tick].map { $0 == update.price }
+                    ?? (ended[id]?.seenTicks ?? open[id]?.seenTicks)?.repeats(update.tick, price: update.price) ?? false
+                if !repeats { return ClosedGameConflict(index: index, gameID: id, rugTick: rugTick) }
+                continue
+            }
+            pricesHere[id, default: [:]][update.tick] = update.price
+            if update.rugged { ruggedHere[id] = update.tick }
+        }
+        return nil
+    }
+
     /// Ends the running game, its end inferred at its last seen tick, when no update of it arrived since `cutoff`:
     /// a feed that stopped without a rug would otherwise leave the game, its predictions and side bets open.
     /// Returns the id of the game it ended.
@@ -245,7 +271,7 @@ public struct GameTracker: Sendable {
         output.finishedGames.append(GameSummary(game: record, predictions: predictions, sideBets: sideBets))
 
         ended[gameID] = EndedGame(
-            record: record, withinOneWindow: withinOne,
+            record: record, seenTicks: game.seenTicks, withinOneWindow: withinOne,
             predictionWithin: Dictionary(uniqueKeysWithValues: predictions.map { ($0.id, $0.errorMetrics!.isWithin(windows: 1)) }),
             sideBetIsBet: Dictionary(uniqueKeysWithValues: sideBets.map { ($0.id, $0.recommendation == .bet) }))
         endedOrder.append(gameID)
