@@ -163,6 +163,26 @@ struct GameTrackerGameTests {
         #expect(output.ignoredUpdates == 1)
     }
 
+    @Test func lateTicksAreSampledOnceLikeAnyOther() {
+        var tracker = F.tracker()
+        let output = tracker.run("g1", ticks: [0, 3, 1, 2, 3, 1])
+        #expect(output.tickSamples.map(\.tick) == [0, 3, 1, 2])
+        #expect(output.ignoredUpdates == 2)
+        var sampled = F.tracker(sampleEvery: 5)
+        #expect(sampled.run("g1", ticks: [0, 12, 5, 10, 7, 5]).tickSamples.map(\.tick) == [0, 5, 10])
+    }
+
+    @Test func pastTheBoundOnlyTicksBeyondTheHighestAreNew() {
+        var seen = SeenTicks()
+        let allNew = (0..<SeenTicks.capacity).allSatisfy { seen.insert($0 * 2, price: 1) }
+        #expect(allNew && seen.isFull)
+        let unknownBelow = seen.insert(1, price: 1)  // cannot be told from a tick seen past the bound: never sampled twice
+        let beyond = seen.insert(SeenTicks.capacity * 2, price: 1)
+        let beyondAgain = seen.insert(SeenTicks.capacity * 2, price: 1)
+        #expect(!unknownBelow && beyond && !beyondAgain)
+        #expect(seen.repeats(0, price: 1) && !seen.repeats(0, price: 2))
+    }
+
     @Test func resentTickIsNotSampledTwiceWithSampling() {
         var tracker = F.tracker(sampleEvery: 5)
         let output = tracker.run("g1", ticks: [0, 5, 5, 6, 5, 10])

@@ -54,7 +54,7 @@ public struct GameTracker: Sendable {
 
     struct OpenGame: Sendable {
         var record: GameRecord?
-        var lastSampledTick = -1
+        /// Every distinct tick is sampled once, in whatever order ticks arrive (a late tick still moves the peak).
         var seenTicks = SeenTicks()
         var predictions: [String: Prediction] = [:]
         var sideBets: [String: SideBet] = [:]
@@ -117,14 +117,12 @@ public struct GameTracker: Sendable {
             record.sideBetsPlaced = game.sideBets.values.filter { $0.recommendation == .bet }.count
             game.record = record
         }
-        _ = game.seenTicks.insert(update.tick, price: update.price)
-        if update.tick > game.lastSampledTick {
+        if game.seenTicks.insert(update.tick, price: update.price) {
             if update.tick % rules.sampleEveryTicks == 0 {
                 output.tickSamples.append(TickSample(
                     gameID: update.gameID, tick: update.tick, price: update.price, features: update.features,
                     timestamp: update.timestamp, createdAt: now))
             }
-            game.lastSampledTick = update.tick
         } else {
             output.ignoredUpdates += 1
         }
