@@ -20,6 +20,7 @@ struct RecordMergeTests {
         secondHalf.apply(GameStateUpdate(gameID: "g", tick: 6, price: 0.4, timestamp: t0), now: t0.addingTimeInterval(6))
         secondHalf.ended = true
         secondHalf.rugged = true
+        secondHalf.ticksSeen = 2
         secondHalf.predictionCount = 2
         secondHalf.predictionAccuracy = 0.5
         versions.append(secondHalf)
@@ -44,6 +45,7 @@ struct RecordMergeTests {
         #expect(reference.ended && reference.rugged)
         #expect(reference.predictionCount == 2)
         #expect(reference.predictionAccuracy == 0.5)
+        #expect(reference.ticksSeen == 2)  // the larger count: a lower bound across processes
         #expect(reference.createdAt == Self.t0)
         #expect(reference.updatedAt == Self.t0.addingTimeInterval(6))
     }

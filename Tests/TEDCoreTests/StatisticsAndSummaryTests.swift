@@ -126,7 +126,8 @@ struct OutcomeRecordTests {
         #expect(record.finalPrice == 5)  // the price at the highest tick, not the last arrival
         #expect(record.peakPrice == 5)
         #expect(record.peakTick == 12)
-        #expect(record.durationTicks == 4)
+        #expect(record.durationTicks == 13)  // ticks 0 to 12, though the first seen was 8
+        #expect(record.firstTickSeen == 8)
         #expect(record.createdAt == Self.date)
         #expect(record.updatedAt == Self.date.addingTimeInterval(3))
     }

@@ -36,18 +36,24 @@ import TEDCore
     func storedGame(_ store: any DocumentStore) async throws -> GameRecord {
         let document = try #require(try await store.find(.games, where: .ids(["g"]), sort: nil, limit: nil).first)
         guard case .game(let game) = try StoreRecord(document: document, collection: .games) else { throw StoreError(.corrupt, "not a game") }
-        #expect(document["duration_ticks"]?.intValue == game.endTick - game.startTick)
+        #expect(document["duration_ticks"]?.intValue == game.endTick + 1)
+        #expect(document["first_tick_seen"]?.intValue == game.startTick)
+        #expect(document["completeness"]?.doubleValue == game.completeness)
         return game
     }
 
     @Test(arguments: Backend.allCases)
     func gameVersionsInAnyOrderMergeToTheSameGame(_ backend: Backend) async throws {
         // The first half (flushed before a restart) and the second half (a new process saw only it) of one game.
-        let versions = [
+        var versions = [
             Self.game(start: 0, end: 10, peak: (3.5, 7), final: 2.0, at: 10),
             Self.game(start: 0, end: 20, peak: (3.5, 7), final: 1.5, at: 20),
             Self.game(start: 15, end: 40, peak: (2.5, 30), final: 0.2, ended: true, at: 40),
         ]
+        // Ticks each process saw: the larger count survives (a lower bound of all seen).
+        versions[0].ticksSeen = 11
+        versions[1].ticksSeen = 21
+        versions[2].ticksSeen = 26
         let expected = versions.dropFirst().reduce(versions[0]) { $0.merged(with: $1) }
         for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]] {
             let store = try makeStore(backend)
@@ -58,6 +64,7 @@ import TEDCore
             await store.close()
         }
         #expect(expected.startTick == 0 && expected.endTick == 40 && expected.peakPrice == 3.5 && expected.peakTick == 7)
+        #expect(expected.ticksSeen == 26 && expected.completeness == 26.0 / 41)
     }
 
     @Test(arguments: Backend.allCases)

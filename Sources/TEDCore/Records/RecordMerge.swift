@@ -25,6 +25,9 @@ extension GameRecord {
         merged.predictionCount = max(predictionCount, other.predictionCount)
         merged.predictionAccuracy = Self.accuracy(of: self, other)
         merged.sideBetsPlaced = max(sideBetsPlaced, other.sideBetsPlaced)
+        // Each version counts the ticks one process saw; versions from before and after a restart saw different
+        // ticks, so the larger count is a lower bound of the ticks seen in all.
+        merged.ticksSeen = max(ticksSeen, other.ticksSeen)
         merged.createdAt = min(createdAt, other.createdAt)
         merged.updatedAt = max(updatedAt, other.updatedAt)
         return merged

@@ -212,6 +212,8 @@ public struct GameRecord: Sendable, Equatable {
     public var predictionCount: Int
     public var predictionAccuracy: Double?
     public var sideBetsPlaced: Int
+    /// Distinct ticks this process saw of the game (the tracker counts them).
+    public var ticksSeen: Int
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -227,13 +229,14 @@ public struct GameRecord: Sendable, Equatable {
         hadPredictions = false
         predictionCount = 0
         sideBetsPlaced = 0
+        ticksSeen = 0
         createdAt = now
         updatedAt = now
     }
 
     public init(gameID: String, startTick: Int, endTick: Int, peakPrice: Double, peakTick: Int, finalPrice: Double,
                 ended: Bool, rugged: Bool, hadPredictions: Bool, predictionCount: Int, predictionAccuracy: Double?,
-                sideBetsPlaced: Int, createdAt: Date, updatedAt: Date) {
+                sideBetsPlaced: Int, createdAt: Date, updatedAt: Date, ticksSeen: Int = 0) {
         self.gameID = gameID
         self.startTick = startTick
         self.endTick = endTick
@@ -246,12 +249,20 @@ public struct GameRecord: Sendable, Equatable {
         self.predictionCount = predictionCount
         self.predictionAccuracy = predictionAccuracy
         self.sideBetsPlaced = sideBetsPlaced
+        self.ticksSeen = ticksSeen
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
 
     public var id: String { gameID }
-    public var durationTicks: Int { endTick - startTick }
+    /// Games start at tick 0 (rugs.fun counts from there), so a game that ended at tick N lasted N + 1 ticks,
+    /// however late this process joined it.
+    public var durationTicks: Int { endTick + 1 }
+    /// The lowest tick seen: above 0 when this process joined the game after it started. `startTick` holds the same
+    /// value, kept under its old name for compatibility.
+    public var firstTickSeen: Int { startTick }
+    /// The share of the game's ticks seen, 0–1: below 1 when joined mid-game or when updates were missed.
+    public var completeness: Double { Double(ticksSeen) / Double(endTick + 1) }
     /// Ended without a `rugged: true` ever seen (closed by another game's update, or by an idle feed): the end tick
     /// is the last tick seen, not a known rug. Derived, so it merges like `ended` and `rugged` do: a seen rug wins.
     public var endInferred: Bool { ended && !rugged }

@@ -118,6 +118,7 @@ public struct GameTracker: Sendable {
             game.record = record
         }
         if game.seenTicks.insert(update.tick, price: update.price) {
+            game.record?.ticksSeen = game.seenTicks.count
             if update.tick % rules.sampleEveryTicks == 0 {
                 output.tickSamples.append(TickSample(
                     gameID: update.gameID, tick: update.tick, price: update.price, features: update.features,

@@ -7,6 +7,8 @@ struct SeenTicks: Sendable {
     private var prices: [Int: Double] = [:]
     /// The highest tick seen, remembered or not.
     private(set) var highest = -1
+    /// How many distinct ticks were seen, remembered or not.
+    private(set) var count = 0
 
     var isFull: Bool { prices.count >= Self.capacity }
 
@@ -17,10 +19,12 @@ struct SeenTicks: Sendable {
         guard !isFull else {
             guard tick > highest else { return false }
             highest = tick
+            count += 1
             return true
         }
         prices[tick] = price
         highest = max(highest, tick)
+        count += 1
         return true
     }
 

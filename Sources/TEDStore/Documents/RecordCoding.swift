@@ -105,7 +105,9 @@ extension GameRecord {
     public var document: Document {
         [
             "_id": .string(id), "game_id": .string(gameID), "start_tick": .int64(Int64(startTick)),
-            "end_tick": .int64(Int64(endTick)), "duration_ticks": .int64(Int64(durationTicks)),
+            "first_tick_seen": .int64(Int64(firstTickSeen)), "end_tick": .int64(Int64(endTick)),
+            "duration_ticks": .int64(Int64(durationTicks)), "ticks_seen": .int64(Int64(ticksSeen)),
+            "completeness": .double(completeness),
             "peak_price": .double(peakPrice), "peak_tick": .int64(Int64(peakTick)), "final_price": .double(finalPrice),
             "ended": .bool(ended), "rugged": .bool(rugged), "end_inferred": .bool(endInferred),
             "had_predictions": .bool(hadPredictions),
@@ -124,7 +126,8 @@ extension GameRecord {
             predictionCount: r.optionalInt("prediction_count") ?? 0,
             predictionAccuracy: r.optionalDouble("prediction_accuracy"),
             sideBetsPlaced: r.optionalInt("side_bets_placed") ?? 0,
-            createdAt: try r.date("created_at"), updatedAt: try r.date("updated_at"))
+            createdAt: try r.date("created_at"), updatedAt: try r.date("updated_at"),
+            ticksSeen: r.optionalInt("ticks_seen") ?? 0)
     }
 }
 

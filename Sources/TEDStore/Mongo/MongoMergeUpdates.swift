@@ -22,8 +22,8 @@ enum MongoMergeUpdates {
     }
 
     /// The monotone game merge as an update pipeline: every expression of the first stage reads the stored
-    /// values (missing on insert, which `$min`/`$max` ignore), the second derives the duration and `end_inferred`
-    /// (ended and no version saw the rug) from the merged values.
+    /// values (missing on insert, which `$min`/`$max` ignore), the second derives from the merged values the
+    /// duration, the first tick seen, the completeness and `end_inferred` (ended and no version saw the rug).
     static func game(_ game: GameRecord) -> Document {
         let endTick = literal(.int64(Int64(game.endTick)))
         let finalPrice = literal(.double(game.finalPrice))
@@ -61,11 +61,15 @@ enum MongoMergeUpdates {
             "prediction_count": op("$max", ["$prediction_count", count]),
             "prediction_accuracy": accuracyMerge,
             "side_bets_placed": op("$max", ["$side_bets_placed", literal(.int64(Int64(game.sideBetsPlaced)))]),
+            // A lower bound across a restart, as in `GameRecord.merged`.
+            "ticks_seen": op("$max", ["$ticks_seen", literal(.int64(Int64(game.ticksSeen)))]),
             "created_at": op("$min", ["$created_at", .date(game.createdAt)]),
             "updated_at": op("$max", ["$updated_at", .date(game.updatedAt)]),
         ]
         let derived: Document = [
-            "duration_ticks": op("$subtract", ["$end_tick", "$start_tick"]),
+            "first_tick_seen": "$start_tick",
+            "duration_ticks": op("$add", ["$end_tick", .int64(1)]),
+            "completeness": op("$divide", ["$ticks_seen", op("$add", ["$end_tick", .int64(1)])]),
             "end_inferred": op("$and", ["$ended", op("$not", ["$rugged"])]),
         ]
         return pipeline([["$set": .document(merge)], ["$set": .document(derived)]])
