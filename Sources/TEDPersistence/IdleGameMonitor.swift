@@ -22,9 +22,13 @@ public final class IdleGameMonitor: Service, Sendable {
         let clock = clock
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = clock.now
-            let (ended, lastUpdate) = ingestor.endIdleGame(silentSince: now.addingTimeInterval(-timeout), now: now)
+            let (ended, receipt, lastUpdate) = ingestor.endIdleGame(silentSince: now.addingTimeInterval(-timeout), now: now)
             if let ended {
                 logger.info("Game \(ended) ended as inferred: no update for \(Int(timeout)) s")
+            }
+            // In durable mode, as an ingest request does: a failed spool commit keeps the records in memory.
+            if let ticket = receipt.durable, case .failure = await ticket.wait() {
+                ingestor.keepInMemory(ticket.records)
             }
             // With no game running, a game that starts now is idle `timeout` from now at the earliest.
             let wake = (lastUpdate ?? now).addingTimeInterval(timeout)

@@ -112,16 +112,16 @@ public final class Ingestor: Sendable {
     }
 
     /// Ends the running game, its end inferred, when no update of it arrived since `cutoff` (`IdleGameMonitor`), and
-    /// keeps what that derives as an ingest does. Returns the game it ended, and when the game running afterwards
-    /// last had an update.
+    /// keeps what that derives as an ingest does. Returns the game it ended, the receipt of what it kept, and when
+    /// the game running afterwards last had an update.
     @discardableResult
-    public func endIdleGame(silentSince cutoff: Date, now: Date = Date()) -> (ended: String?, lastUpdate: Date?) {
+    public func endIdleGame(silentSince cutoff: Date, now: Date = Date()) -> (ended: String?, receipt: Receipt, lastUpdate: Date?) {
         var ended: String?
-        keep(now: now) { state, output in
+        let receipt = keep(now: now) { state, output in
             ended = state.tracker.endIdleGame(silentSince: cutoff, now: now, into: &output)
             return nil
         }
-        return (ended, state.withLock { $0.tracker.currentGameLastUpdate })
+        return (ended, receipt, state.withLock { $0.tracker.currentGameLastUpdate })
     }
 
     /// Runs `derive` on the tracker and keeps its output: in the rings, and while persistence is on in the pending
