@@ -193,7 +193,8 @@ public struct GameTracker: Sendable {
     }
 
     /// The first update of `events` that would start a second round under the id of a game whose rug was seen
-    /// (earlier, or earlier in `events`): an update not seen before with the same tick and price. Nothing changes.
+    /// (before, or earlier in `events`): any update of it that is not an exact re-send (same tick and price) of
+    /// one already seen. Changes nothing, so a request can be refused whole before any of it is applied.
     public func closedGameConflict(in events: [IngestEvent]) -> ClosedGameConflict? {
         // This request's own prices by game and tick, beside the tracker's (not copied: a request costs its size).
         var pricesHere: [String: [Int: Double]] = [:]
