@@ -88,22 +88,51 @@ public final class Ingestor: Sendable {
         highWaterHandler.withLock { $0 }?()
     }
 
-    /// What one ingest did: how many records it derived, and in durable mode the commit to wait for.
+    /// What one ingest did: how many records it derived, and in durable mode the commit to wait for; or why it
+    /// kept nothing of the request.
     public struct Receipt: Sendable {
         public let derived: Int
         public let durable: GroupCommitter.Ticket?
+        public var refused: ClosedGameConflict? = nil
     }
 
     /// Applies validated events in order and keeps what they derive: always in the rings, and while persistence
-    /// is on in the pending queue (or, in durable mode, in the spool).
+    /// is on in the pending queue (or, in durable mode, in the spool). A request with a new update of a rugged game
+    /// is refused whole (`Receipt.refused`), checked under the same lock as it would be applied.
     @discardableResult
     public func ingest(_ events: [IngestEvent], now: Date = Date()) -> Receipt {
-        let persist = flag.isEnabled
-        let receipt = state.withLock { state -> (Receipt, pending: Int) in
-            var output = TrackerOutput()
+        keep(now: now) { state, output in
+            if let conflict = state.tracker.closedGameConflict(in: events) { return conflict }
             for event in events {
                 state.tracker.apply(event, now: now, into: &output)
                 state.acceptedEvents[event.kind, default: 0] += 1
+            }
+            return nil
+        }
+    }
+
+    /// Ends the running game, its end inferred, when no update of it arrived since `cutoff` (`IdleGameMonitor`), and
+    /// keeps what that derives as an ingest does. Returns the game it ended, the receipt of what it kept, and when
+    /// the game running afterwards last had an update.
+    @discardableResult
+    public func endIdleGame(silentSince cutoff: Date, now: Date = Date()) -> (ended: String?, receipt: Receipt, lastUpdate: Date?) {
+        var ended: String?
+        let receipt = keep(now: now) { state, output in
+            ended = state.tracker.endIdleGame(silentSince: cutoff, now: now, into: &output)
+            return nil
+        }
+        return (ended, receipt, state.withLock { $0.tracker.currentGameLastUpdate })
+    }
+
+    /// Runs `derive` on the tracker and keeps its output: in the rings, and while persistence is on in the pending
+    /// queue (or the durable spool); nothing when it refuses.
+    @discardableResult
+    private func keep(now: Date, _ derive: (inout State, inout TrackerOutput) -> ClosedGameConflict?) -> Receipt {
+        let persist = flag.isEnabled
+        let receipt = state.withLock { state -> (Receipt, pending: Int) in
+            var output = TrackerOutput()
+            if let refused = derive(&state, &output) {
+                return (Receipt(derived: 0, durable: nil, refused: refused), state.pending.count)
             }
             state.ticks.append(contentsOf: output.tickSamples)
             state.summaries.append(contentsOf: output.finishedGames)

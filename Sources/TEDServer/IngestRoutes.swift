@@ -74,6 +74,9 @@ struct IngestRoutes: Sendable {
                                                             headers: [.retryAfter: String(refusal.retryAfterSeconds)]))
         }
         let receipt = runtime.ingestor.ingest(events, now: receivedAt)
+        if let conflict = receipt.refused {
+            return reject("game_closed", JSONResponse.error(.conflict, conflict.message, index: conflict.index, field: "game_id"))
+        }
         if let ticket = receipt.durable, case .failure(let error) = await ticket.wait() {
             // Not durable: keep the records in memory (accounted for) and tell the client to retry; a resend is
             // harmless because every record has a deterministic id.

@@ -27,7 +27,11 @@ struct ReportRoutes: Sendable {
             guard let hours = Int(raw), (1...Self.maximumHours).contains(hours) else {
                 return JSONResponse.error(.badRequest, "hours must be a whole number from 1 to \(Self.maximumHours)", field: "hours")
             }
-            return await bounded { await metrics(hours: hours) }
+            let inferred = request.uri.queryParameters.get("include_inferred") ?? "false"
+            guard let includeInferred = Bool(inferred) else {
+                return JSONResponse.error(.badRequest, "include_inferred must be true or false", field: "include_inferred")
+            }
+            return await bounded { await metrics(hours: hours, includeInferred: includeInferred) }
         }
         router.get("/api/persistence/game/:game_id") { _, context -> Response in
             guard let id = context.parameters.get("game_id") else { return JSONResponse.error(.notFound, "game not found") }
@@ -49,7 +53,11 @@ struct ReportRoutes: Sendable {
     /// complete hours come from `metrics_hourly`; the current one, which the job stores only once it is over, is
     /// computed live (`"live": true`), so the report shows data right after persistence is enabled. The median e40
     /// is computed by the store over the same period, since hourly medians do not combine.
-    func metrics(hours: Int) async -> Response {
+    ///
+    /// Games whose end was inferred (rug never seen) and their outcomes are left out, as the hourly documents leave
+    /// them out. With `includeInferred` the totals and the median come from one aggregation of the period's records
+    /// that counts them; `hourly` still lists the hours as stored.
+    func metrics(hours: Int, includeInferred: Bool = false) async -> Response {
         guard runtime.flag.isEnabled, let store = runtime.store else {
             return JSONResponse.make(.ok, ["enabled": false, "message": "Persistence is disabled", "hours": JSONValue(hours)])
         }
@@ -63,14 +71,17 @@ struct ReportRoutes: Sendable {
                                           sort: DocumentSort("hour_start"), limit: nil)
             let calculator = HourlyMetricsCalculator(store: store, logger: Logger(label: "ted.metrics"))
             if let live = try await calculator.live(hour: currentHour, now: now) { hourly.append(live) }
-            period = try await store.aggregateHour(start: start, end: currentHour.addingTimeInterval(3600))
+            period = try await store.aggregateHour(start: start, end: currentHour.addingTimeInterval(3600),
+                                                   includeInferred: includeInferred)
         } catch {
             return storeFailure(error)
         }
-        let summary = MetricsSummary(hourly: hourly)
+        var summary = MetricsSummary(hourly: includeInferred ? [period] : hourly)
+        summary.hours = hourly.count
         return JSONResponse.make(.ok, [
             "enabled": true,
             "hours": JSONValue(hours),
+            "include_inferred": .bool(includeInferred),
             "period_start": .string(Timestamp.formatISO8601(start)),
             "period_end": .string(Timestamp.formatISO8601(now)),
             "hours_with_metrics": JSONValue(summary.hours),

@@ -137,8 +137,9 @@ public protocol DocumentStore: Sendable {
     /// Deletes up to `limit` documents matching `filter` (oldest `created_at` first); returns how many.
     func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int
 
-    /// Computes the hourly metrics of [start, end) in the database (see `HourlyMetricsFields`).
-    func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document
+    /// Computes the hourly metrics of [start, end) in the database (see `HourlyMetricsFields`). Records with
+    /// `end_inferred` (games whose rug was never seen, and their outcomes) count only with `includeInferred`.
+    func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document
 
     /// Takes or renews the lease `name` for `owner` until `expiresAt`, if it is free, expired or already ours.
     func acquireLease(_ name: String, owner: String, now: Date, expiresAt: Date) async throws(StoreError) -> Bool
@@ -148,6 +149,13 @@ public protocol DocumentStore: Sendable {
     var schema: any SchemaStore { get }
 
     func close() async
+}
+
+extension DocumentStore {
+    /// The hourly metrics as stored and reported by default: without inferred ends.
+    public func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document {
+        try await aggregateHour(start: start, end: end, includeInferred: false)
+    }
 }
 
 /// An index as the migrations declare it.

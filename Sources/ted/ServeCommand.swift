@@ -60,6 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         services.append(ConfigWatcher(path: settings.envFilePath, environment: environment, flag: flag,
                                       clock: ContinuousClock(), logger: Logger(label: "ted.config")))
+        // After the flush in the list, so it stops before the flush drains what it derived.
+        services.append(IdleGameMonitor(ingestor: ingestor, timeout: settings.gameIdleTimeout, logger: Logger(label: "ted.games")))
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
                                          statistics: statistics, spool: spool, requestFlush: requestFlush)
         let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs, logger: logger)

@@ -55,7 +55,8 @@ struct GameTrackerGameTests {
         #expect(game.rugged)
         #expect(game.startTick == 0)
         #expect(game.endTick == 120)
-        #expect(game.durationTicks == 120)
+        #expect(game.durationTicks == 121)  // ticks 0 to 120
+        #expect(game.ticksSeen == 121 && game.completeness == 1)
         #expect(game.peakTick == 120)
         #expect(output.finishedGames.count == 1)
         #expect(output.finishedGames.first?.game == game)
@@ -161,6 +162,36 @@ struct GameTrackerGameTests {
         output = tracker.run("g1", ticks: [3])
         #expect(output.tickSamples.isEmpty)
         #expect(output.ignoredUpdates == 1)
+    }
+
+    @Test func aGameJoinedMidGameKnowsHowMuchOfItWasSeen() throws {
+        var tracker = F.tracker(sampleEvery: 5)
+        let output = tracker.run("g1", ticks: [40, 41, 41, 43, 44, 45, 46, 47, 48, 49], ruggedAt: 49)
+        let game = try #require(output.games.last)
+        #expect(game.firstTickSeen == 40 && game.startTick == 40)
+        #expect(game.ticksSeen == 9)  // the re-sent 41 once; every tick counts, sampled or not
+        #expect(game.durationTicks == 50)
+        #expect(game.completeness == 9.0 / 50)
+    }
+
+    @Test func lateTicksAreSampledOnceLikeAnyOther() {
+        var tracker = F.tracker()
+        let output = tracker.run("g1", ticks: [0, 3, 1, 2, 3, 1])
+        #expect(output.tickSamples.map(\.tick) == [0, 3, 1, 2])
+        #expect(output.ignoredUpdates == 2)
+        var sampled = F.tracker(sampleEvery: 5)
+        #expect(sampled.run("g1", ticks: [0, 12, 5, 10, 7, 5]).tickSamples.map(\.tick) == [0, 5, 10])
+    }
+
+    @Test func pastTheBoundOnlyTicksBeyondTheHighestAreNew() {
+        var seen = SeenTicks()
+        let allNew = (0..<SeenTicks.capacity).allSatisfy { seen.insert($0 * 2, price: 1) }
+        #expect(allNew && seen.isFull)
+        let unknownBelow = seen.insert(1, price: 1)  // cannot be told from a tick seen past the bound: never sampled twice
+        let beyond = seen.insert(SeenTicks.capacity * 2, price: 1)
+        let beyondAgain = seen.insert(SeenTicks.capacity * 2, price: 1)
+        #expect(!unknownBelow && beyond && !beyondAgain)
+        #expect(seen.repeats(0, price: 1) && !seen.repeats(0, price: 2))
     }
 
     @Test func resentTickIsNotSampledTwiceWithSampling() {

@@ -26,7 +26,7 @@ struct GameTrackerOutcomeTests {
         #expect(metrics.rawError == 50)
         #expect(metrics.e40 == 1.25)
         #expect(metrics.absoluteError == 50)
-        #expect(metrics.withinWindows == 1)
+        #expect(metrics.withinWindows == 2)
         #expect(output.games.last?.predictionAccuracy == 0)
     }
 
@@ -39,7 +39,7 @@ struct GameTrackerOutcomeTests {
         #expect(metrics.rawError == -117)
         #expect(metrics.e40 == -2.925)
         #expect(metrics.absoluteError == 117)
-        #expect(metrics.withinWindows == 2)
+        #expect(metrics.withinWindows == 3)
     }
 
     @Test func accuracyIsTheShareWithinOneWindow() throws {
@@ -141,7 +141,7 @@ struct GameTrackerOutcomeTests {
         #expect(prediction.actualEndTick == 100)
         #expect(prediction.errorMetrics?.rawError == 30)
         #expect(prediction.errorMetrics?.e40 == 0.75)
-        #expect(prediction.errorMetrics?.withinWindows == 0)
+        #expect(prediction.errorMetrics?.withinWindows == 1)
         let game = try #require(late.games.first)
         #expect(game.ended)
         #expect(game.predictionCount == 2)
@@ -206,12 +206,13 @@ struct GameTrackerOutcomeTests {
         // (placed at, game ends at, expected)
         (100, 139, SideBetResult.won),  // last tick of the window
         (100, 140, .lost),              // first tick after it
-        (100, 100, .won),
+        (100, 101, .won),               // first tick of the window
         (100, 120, .won),
         (100, 400, .lost),
         (0, 39, .won),
         (0, 40, .lost),
-        (100, 50, .won),                // ended before the bet: within the window
+        (100, 100, .void),              // placed at the rug tick: betting had closed
+        (100, 50, .void),               // placed after the rug
     ])
     func sideBetWindowEdge(_ placedAt: Int, _ endTick: Int, _ expected: SideBetResult) throws {
         var tracker = F.tracker()
@@ -222,7 +223,7 @@ struct GameTrackerOutcomeTests {
         let sideBet = try #require(output.sideBets.first)
         #expect(sideBet.actualEndTick == endTick)
         #expect(sideBet.actualOutcome == expected)
-        #expect(sideBet.payout == (expected == .won ? 4 : -1))
+        #expect(sideBet.payout == [.won: 4, .lost: -1, .void: 0][expected])
         #expect(output.finishedGames.first?.sideBetsWon == (expected == .won ? 1 : 0))
         #expect(output.finishedGames.first?.sideBetsLost == (expected == .lost ? 1 : 0))
     }
@@ -277,6 +278,20 @@ struct GameTrackerOutcomeTests {
         let skipped = tracker.applying(.sideBet(F.sideBet("g1", at: 30, .skip)))
         #expect(skipped.sideBets.first?.actualOutcome == .won)
         #expect(skipped.sideBets.first?.payout == nil)
+    }
+
+    @Test func sideBetsPlacedAfterTheRugAreVoidWithoutPayout() throws {
+        var tracker = F.tracker()
+        _ = tracker.run("g1", ticks: 0...60, ruggedAt: 60)
+        let bet = tracker.applying(.sideBet(F.sideBet("g1", at: 61)))
+        #expect(bet.sideBets.first?.actualOutcome == .void)
+        #expect(bet.sideBets.first?.payout == 0)
+        let skip = tracker.applying(.sideBet(F.sideBet("g1", at: 60, .skip)))
+        #expect(skip.sideBets.first?.actualOutcome == .void)
+        #expect(skip.sideBets.first?.payout == nil)
+        // In the summary a VOID BET is neither won nor lost.
+        let summary = GameSummary(game: try #require(bet.games.first), predictions: [], sideBets: bet.sideBets)
+        #expect(summary.sideBetsWon == 0 && summary.sideBetsLost == 0)
     }
 
     @Test func resentLateSideBetCountsOnce() throws {

@@ -20,6 +20,7 @@ struct RecordMergeTests {
         secondHalf.apply(GameStateUpdate(gameID: "g", tick: 6, price: 0.4, timestamp: t0), now: t0.addingTimeInterval(6))
         secondHalf.ended = true
         secondHalf.rugged = true
+        secondHalf.ticksSeen = 2
         secondHalf.predictionCount = 2
         secondHalf.predictionAccuracy = 0.5
         versions.append(secondHalf)
@@ -44,6 +45,7 @@ struct RecordMergeTests {
         #expect(reference.ended && reference.rugged)
         #expect(reference.predictionCount == 2)
         #expect(reference.predictionAccuracy == 0.5)
+        #expect(reference.ticksSeen == 2)  // the larger count: a lower bound across processes
         #expect(reference.createdAt == Self.t0)
         #expect(reference.updatedAt == Self.t0.addingTimeInterval(6))
     }
@@ -55,6 +57,34 @@ struct RecordMergeTests {
         late.endTick = 9
         #expect(early.merged(with: late).peakTick == 2)
         #expect(late.merged(with: early).peakTick == 2)
+    }
+
+    @Test func aSeenRugWinsOverAnInferredEndWhateverTheOrder() {
+        var inferred = GameRecord(first: GameStateUpdate(gameID: "g", tick: 0, price: 1, timestamp: Self.t0), now: Self.t0)
+        inferred.endTick = 50
+        inferred.ended = true
+        var rugged = inferred
+        rugged.endTick = 52
+        rugged.rugged = true
+        var open = inferred
+        open.ended = false
+        #expect(inferred.endInferred && !rugged.endInferred && !open.endInferred)
+        #expect(!inferred.merged(with: rugged).endInferred)
+        #expect(!rugged.merged(with: inferred).endInferred)
+        #expect(open.merged(with: inferred).endInferred)
+        #expect(inferred.merged(with: open).endInferred)
+    }
+
+    @Test func anInferredOutcomeMergesWithItsFlag() {
+        let placed = Prediction(gameID: "g", predictedAtTick: 3, predictedEndTick: 100, confidence: 0.5, timestamp: Self.t0, createdAt: Self.t0)
+        let resolved = placed.resolved(actualEndTick: 60, endInferred: true)
+        #expect(placed.merged(with: resolved).endInferred)
+        #expect(resolved.merged(with: placed).endInferred)
+        let bet = SideBet(gameID: "g", placedAtTick: 5, probability: 0.3, expectedValue: 0.1, confidence: 0.5,
+                          recommendation: .bet, timestamp: Self.t0, createdAt: Self.t0)
+        let settled = bet.resolved(actualEndTick: 30, windowTicks: 40, payoutMultiplier: 5, endInferred: true)
+        #expect(bet.merged(with: settled) == settled)
+        #expect(settled.merged(with: bet) == settled)
     }
 
     @Test func aResolvedPredictionNeverBecomesUnresolved() {

@@ -30,6 +30,7 @@ struct SettingsTests {
         #expect(settings.streamSampleEveryTicks == 1)
         #expect(settings.sideBetWindowTicks == 40)
         #expect(settings.sideBetPayoutMultiplier == 5)
+        #expect(settings.gameIdleTimeout == 60)
         #expect(settings.backend == .sqlite)
         #expect(settings.mongoURL == nil)
         #expect(settings.mongoDatabase == "rugs_tracker")
@@ -143,6 +144,7 @@ struct SettingsTests {
         ("STREAM_SAMPLE_EVERY_TICKS", "0"), ("STREAM_SAMPLE_EVERY_TICKS", "every"),
         ("SIDEBET_WINDOW_TICKS", "0"), ("SIDEBET_WINDOW_TICKS", "40.5"),
         ("SIDEBET_PAYOUT_MULTIPLIER", "0.5"), ("SIDEBET_PAYOUT_MULTIPLIER", "five"),
+        ("GAME_IDLE_TIMEOUT_SECONDS", "0"), ("GAME_IDLE_TIMEOUT_SECONDS", "86401"), ("GAME_IDLE_TIMEOUT_SECONDS", "a minute"),
         ("MONGO_URL", "http://localhost:27017"), ("MONGO_URL", "localhost:27017"),
         ("PERSISTENCE_BACKEND", "postgres"), ("SPOOL_MAX_BYTES", "100"), ("SPOOL_MAX_BYTES", "1GB"),
         ("INGEST_DURABILITY", "sometimes"), ("OVERFLOW_POLICY", "block"), ("OVERFLOW_POLICY", "drop-oldest"),

@@ -37,13 +37,15 @@ struct OutcomeRecordTests {
 
     @Test(arguments: [
         // (predicted, actual, raw, e40, absolute, windows)
-        (250, 200, 50, 1.25, 50, 1),
-        (150, 200, -50, -1.25, 50, 1),
-        (200, 200, 0, 0.0, 0, 0),
-        (239, 200, 39, 0.975, 39, 0),
-        (240, 200, 40, 1.0, 40, 1),
+        (250, 200, 50, 1.25, 50, 2),
+        (150, 200, -50, -1.25, 50, 2),
+        (200, 200, 0, 0.0, 0, 0),       // only an exact hit is within 0 windows
+        (201, 200, 1, 0.025, 1, 1),
+        (239, 200, 39, 0.975, 39, 1),
+        (240, 200, 40, 1.0, 40, 1),     // exact multiples of 40: within that many windows
         (160, 200, -40, -1.0, 40, 1),
-        (281, 200, 81, 2.025, 81, 2),
+        (280, 200, 80, 2.0, 80, 2),
+        (281, 200, 81, 2.025, 81, 3),
         (0, 400, -400, -10.0, 400, 10),
     ])
     func errorMetrics(_ predicted: Int, _ actual: Int, _ raw: Int, _ e40: Double, _ absolute: Int, _ windows: Int) {
@@ -52,6 +54,15 @@ struct OutcomeRecordTests {
         #expect(metrics.e40 == e40)
         #expect(metrics.absoluteError == absolute)
         #expect(metrics.withinWindows == windows)
+    }
+
+    @Test func withinWindowsAgreesWithIsWithin() {
+        for raw in -250...250 {
+            let metrics = PredictionErrorMetrics(predictedEndTick: 1000 + raw, actualEndTick: 1000)
+            for k in 0...7 {
+                #expect((metrics.withinWindows <= k) == metrics.isWithin(windows: k), "raw \(raw), k \(k)")
+            }
+        }
     }
 
     @Test func withinWindowsIsInclusive() {
@@ -94,9 +105,14 @@ struct OutcomeRecordTests {
         let wait = bet(.wait).resolved(actualEndTick: 400, windowTicks: 40, payoutMultiplier: 5)
         #expect(wait.actualOutcome == .lost)
         #expect(wait.payout == nil)
-        let oneTickWindow = bet(.bet, placedAt: 7).resolved(actualEndTick: 7, windowTicks: 1, payoutMultiplier: 2)
-        #expect(oneTickWindow.actualOutcome == .won)
-        #expect(oneTickWindow.payout == 1)
+        let twoTickWindow = bet(.bet, placedAt: 7).resolved(actualEndTick: 8, windowTicks: 2, payoutMultiplier: 2)
+        #expect(twoTickWindow.actualOutcome == .won)
+        #expect(twoTickWindow.payout == 1)
+        // At or after the rug tick betting had closed: VOID, the stake back (payout 0), whatever the window.
+        let atTheRug = bet(.bet, placedAt: 7).resolved(actualEndTick: 7, windowTicks: 1, payoutMultiplier: 2)
+        #expect(atTheRug.actualOutcome == .void)
+        #expect(atTheRug.payout == 0)
+        #expect(bet(.skip, placedAt: 9).resolved(actualEndTick: 7, windowTicks: 40, payoutMultiplier: 5).payout == nil)
         #expect(bet(.bet, placedAt: 7).resolved(actualEndTick: 8, windowTicks: 1, payoutMultiplier: 2).actualOutcome == .lost)
     }
 
@@ -110,7 +126,8 @@ struct OutcomeRecordTests {
         #expect(record.finalPrice == 5)  // the price at the highest tick, not the last arrival
         #expect(record.peakPrice == 5)
         #expect(record.peakTick == 12)
-        #expect(record.durationTicks == 4)
+        #expect(record.durationTicks == 13)  // ticks 0 to 12, though the first seen was 8
+        #expect(record.firstTickSeen == 8)
         #expect(record.createdAt == Self.date)
         #expect(record.updatedAt == Self.date.addingTimeInterval(3))
     }

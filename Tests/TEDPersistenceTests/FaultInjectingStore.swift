@@ -67,8 +67,8 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
         try await base.delete(from: collection, where: filter, limit: limit)
     }
 
-    func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document {
-        try await base.aggregateHour(start: start, end: end)
+    func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
+        try await base.aggregateHour(start: start, end: end, includeInferred: includeInferred)
     }
 
     func acquireLease(_ name: String, owner: String, now: Date, expiresAt: Date) async throws(StoreError) -> Bool {

@@ -95,6 +95,37 @@ import TEDStore
         #expect(f.runtime.ingestor.counters.acceptedEvents.isEmpty)
     }
 
+    @Test func newTicksAfterARugAreA409AndAnExactReSendIsAccepted() async throws {
+        let f = try Self.fixture(enabled: true)
+        try await f.app.test(.router) { client in
+            let game = #"[{"type":"game_state","game_id":"g1","tick":0,"price":1},{"type":"game_state","game_id":"g1","tick":1,"price":0.2,"rugged":true}]"#
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: game)) { response in
+                #expect(response.status == .accepted)
+            }
+            let pending = f.runtime.ingestor.pendingCount
+            // A retry after a lost response: accepted, nothing new.
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: game)) { response in
+                #expect(response.status == .accepted)
+            }
+            #expect(f.runtime.ingestor.pendingCount == pending)
+            // A second round under the same id: refused whole, the other game's event included.
+            let second = #"[{"type":"game_state","game_id":"g2","tick":0,"price":1},{"type":"game_state","game_id":"g1","tick":0,"price":1.3}]"#
+            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: second)) { response in
+                #expect(response.status == .conflict)
+                let error = try Self.json(response)
+                #expect(error["field"] == .string("game_id"))
+                #expect(error["index"] == .int(1))
+            }
+            #expect(f.runtime.ingestor.pendingCount == pending)
+            #expect(f.runtime.ingestor.currentGame == nil)
+            #expect(f.runtime.ingestor.counters.rejectedRequests["game_closed"] == 1)
+            try await client.execute(uri: "/api/game-state", method: .post,
+                                     body: ByteBuffer(string: #"{"gameId":"g1","tickCount":2,"price":1.1}"#)) { response in
+                #expect(response.status == .conflict)
+            }
+        }
+    }
+
     @Test(arguments: [
         (#"{"type":"game_state","game_id":"g1","tick":1,"price":NaN}"#, "body"),
         (#"{"type":"game_state""#, "body"),

@@ -112,6 +112,37 @@ import TEDStore
         }
     }
 
+    @Test func inferredEndsCountOnlyWhenIncluded() async throws {
+        let f = try Self.fixture(enabled: true)
+        let seen = Prediction(gameID: "g1", predictedAtTick: 10, predictedEndTick: 100, confidence: 0.5, modelVersion: "m1",
+                              timestamp: Self.hour(11), createdAt: Self.hour(11))
+        var inferred = seen
+        inferred.gameID = "g2"
+        _ = try await f.store.insert([seen.resolved(actualEndTick: 100).document,
+                                      inferred.resolved(actualEndTick: 300, endInferred: true).document], into: .predictions)
+        try await HourlyMetricsCalculator(store: f.store, logger: Logger(label: "test")).compute(hour: Self.hour(11), now: Self.now)
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/api/persistence/metrics?hours=3", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["include_inferred"] == .bool(false))
+                #expect(body["total_predictions"] == .int(1))
+                #expect(body["accuracy_1_window"]?.numberValue == 1)
+            }
+            try await client.execute(uri: "/api/persistence/metrics?hours=3&include_inferred=true", method: .get) { response in
+                let body = try Self.json(response)
+                #expect(body["include_inferred"] == .bool(true))
+                #expect(body["total_predictions"] == .int(2))
+                #expect(body["accuracy_1_window"]?.numberValue == 0.5)
+                #expect(body["hours_with_metrics"] == .int(1))
+            }
+            try await client.execute(uri: "/api/persistence/metrics?include_inferred=yes", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let body = try Self.json(response)
+                #expect(body["field"] == .string("include_inferred"))
+            }
+        }
+    }
+
     /// Right after enabling nothing is in metrics_hourly yet (the job stores an hour once it is over): the current
     /// hour is reported live.
     @Test func theCurrentHourIsReportedBeforeItIsComplete() async throws {

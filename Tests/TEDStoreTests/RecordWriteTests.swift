@@ -36,18 +36,24 @@ import TEDCore
     func storedGame(_ store: any DocumentStore) async throws -> GameRecord {
         let document = try #require(try await store.find(.games, where: .ids(["g"]), sort: nil, limit: nil).first)
         guard case .game(let game) = try StoreRecord(document: document, collection: .games) else { throw StoreError(.corrupt, "not a game") }
-        #expect(document["duration_ticks"]?.intValue == game.endTick - game.startTick)
+        #expect(document["duration_ticks"]?.intValue == game.endTick + 1)
+        #expect(document["first_tick_seen"]?.intValue == game.startTick)
+        #expect(document["completeness"]?.doubleValue == game.completeness)
         return game
     }
 
     @Test(arguments: Backend.allCases)
     func gameVersionsInAnyOrderMergeToTheSameGame(_ backend: Backend) async throws {
         // The first half (flushed before a restart) and the second half (a new process saw only it) of one game.
-        let versions = [
+        var versions = [
             Self.game(start: 0, end: 10, peak: (3.5, 7), final: 2.0, at: 10),
             Self.game(start: 0, end: 20, peak: (3.5, 7), final: 1.5, at: 20),
             Self.game(start: 15, end: 40, peak: (2.5, 30), final: 0.2, ended: true, at: 40),
         ]
+        // Ticks each process saw: the larger count survives (a lower bound of all seen).
+        versions[0].ticksSeen = 11
+        versions[1].ticksSeen = 21
+        versions[2].ticksSeen = 26
         let expected = versions.dropFirst().reduce(versions[0]) { $0.merged(with: $1) }
         for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]] {
             let store = try makeStore(backend)
@@ -58,6 +64,73 @@ import TEDCore
             await store.close()
         }
         #expect(expected.startTick == 0 && expected.endTick == 40 && expected.peakPrice == 3.5 && expected.peakTick == 7)
+        #expect(expected.ticksSeen == 26 && expected.completeness == 26.0 / 41)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aSeenRugWinsOverAnInferredEndInAnyOrder(_ backend: Backend) async throws {
+        var inferred = Self.game(start: 0, end: 30, peak: (2, 3), final: 1, ended: true, at: 10)
+        inferred.rugged = false
+        let rugged = Self.game(start: 0, end: 31, peak: (2, 3), final: 0.1, ended: true, at: 20)
+        let open = Self.game(start: 0, end: 20, peak: (2, 3), final: 1.5, at: 5)
+        for (order, expected) in [([open, inferred], true), ([inferred, open], true), ([inferred, rugged], false), ([rugged, inferred], false)] {
+            let store = try makeStore(backend)
+            for version in order { _ = try await store.write([.game(version)], to: .games) }
+            let document = try #require(try await store.find(.games, where: .ids(["g"]), sort: nil, limit: nil).first)
+            #expect(document["end_inferred"]?.boolValue == expected, "\(order.map(\.endTick))")
+            #expect(try await storedGame(store).endInferred == expected)
+            await store.close()
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func outcomesOfAnInferredEndAreMarkedInTheStore(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        _ = try await store.write([.prediction(Self.prediction(5, end: 100))], to: .predictions)
+        _ = try await store.write([.sideBet(Self.sideBet(5))], to: .sideBets)
+        var inferred = Self.game(start: 0, end: 80, peak: (2, 3), final: 0.1, ended: true, at: 2)
+        inferred.rugged = false
+        _ = try await store.write([.game(inferred)], to: .games)
+        try await store.resolveOutcomes(ofGames: ["g"], rules: OutcomeRules())
+        let prediction = try #require(try await store.find(.predictions, where: .all, sort: nil, limit: nil).first)
+        #expect(prediction["actual_end_tick"]?.intValue == 80)
+        #expect(prediction["end_inferred"]?.boolValue == true)
+        let sideBet = try #require(try await store.find(.sideBets, where: .all, sort: nil, limit: nil).first)
+        #expect(sideBet["actual_outcome"]?.stringValue == "LOST")
+        #expect(sideBet["end_inferred"]?.boolValue == true)
+        guard case .prediction(let decoded) = try StoreRecord(document: prediction, collection: .predictions) else { return }
+        #expect(decoded.endInferred)
+        await store.close()
+    }
+
+    @Test(arguments: Backend.allCases)
+    func inferredEndsStayOutOfTheHourlyFiguresUnlessIncluded(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        let rules = OutcomeRules()
+        let seen = Self.game(start: 0, end: 80, peak: (2, 3), final: 0.1, ended: true, at: 2)
+        var inferred = seen
+        inferred.gameID = "h"
+        inferred.rugged = false
+        _ = try await store.write([.game(seen), .game(inferred)], to: .games)
+        // One exact prediction and one winning BET on each game.
+        var other = Self.prediction(5, end: 80)
+        other.gameID = "h"
+        var otherBet = Self.sideBet(50)
+        otherBet.gameID = "h"
+        _ = try await store.write([.prediction(Self.prediction(5, end: 80)), .prediction(other)], to: .predictions)
+        _ = try await store.write([.sideBet(Self.sideBet(50)), .sideBet(otherBet)], to: .sideBets)
+        try await store.resolveOutcomes(ofGames: ["g", "h"], rules: rules)
+        let start = Self.t0.addingTimeInterval(-3600), end = Self.t0.addingTimeInterval(3600)
+        let figures = try await store.aggregateHour(start: start, end: end)
+        #expect(figures["games_analyzed"]?.intValue == 1)
+        #expect(figures["predictions_resolved"]?.intValue == 1)
+        #expect(figures.value(at: "side_bet_metrics.bets_won")?.intValue == 1)
+        #expect(figures.value(at: "side_bet_metrics.net_payout")?.doubleValue == 4)
+        let all = try await store.aggregateHour(start: start, end: end, includeInferred: true)
+        #expect(all["games_analyzed"]?.intValue == 2)
+        #expect(all["predictions_resolved"]?.intValue == 2)
+        #expect(all.value(at: "side_bet_metrics.bets_won")?.intValue == 2)
+        await store.close()
     }
 
     @Test(arguments: Backend.allCases)
@@ -106,8 +179,10 @@ import TEDCore
         let store = try makeStore(backend)
         let rules = OutcomeRules(sideBetWindowTicks: 40, sideBetPayoutMultiplier: 5)
         // Stored unresolved, as a process killed before the rug left them.
-        _ = try await store.write([.prediction(Self.prediction(5, end: 100)), .prediction(Self.prediction(10, end: 300))], to: .predictions)
-        _ = try await store.write([.sideBet(Self.sideBet(5)), .sideBet(Self.sideBet(50)), .sideBet(Self.sideBet(55, .skip))], to: .sideBets)
+        _ = try await store.write([.prediction(Self.prediction(5, end: 100)), .prediction(Self.prediction(10, end: 300)),
+                                   .prediction(Self.prediction(15, end: 120))], to: .predictions)
+        _ = try await store.write([.sideBet(Self.sideBet(5)), .sideBet(Self.sideBet(50)), .sideBet(Self.sideBet(55, .skip)),
+                                  .sideBet(Self.sideBet(80)), .sideBet(Self.sideBet(85, .skip))], to: .sideBets)
         // A not yet ended game resolves nothing.
         _ = try await store.write([.game(Self.game(start: 0, end: 30, peak: (2, 3), final: 1, at: 1))], to: .games)
         try await store.resolveOutcomes(ofGames: ["g"], rules: rules)
@@ -118,19 +193,21 @@ import TEDCore
         try await store.resolveOutcomes(ofGames: ["g"], rules: rules)  // idempotent
 
         let predictions = try await store.find(.predictions, where: .all, sort: DocumentSort("predicted_at_tick"), limit: nil)
-        #expect(predictions.map { $0["actual_end_tick"]?.intValue } == [80, 80])
-        #expect(predictions.map { $0.value(at: "error_metrics.raw_error")?.intValue } == [20, 220])
-        #expect(predictions.map { $0.value(at: "error_metrics.e40")?.doubleValue } == [0.5, 5.5])
-        #expect(predictions.map { $0.value(at: "error_metrics.absolute_error")?.intValue } == [20, 220])
-        #expect(predictions.map { $0.value(at: "error_metrics.within_windows")?.intValue } == [0, 5])
+        #expect(predictions.map { $0["actual_end_tick"]?.intValue } == [80, 80, 80])
+        #expect(predictions.map { $0.value(at: "error_metrics.raw_error")?.intValue } == [20, 220, 40])
+        #expect(predictions.map { $0.value(at: "error_metrics.e40")?.doubleValue } == [0.5, 5.5, 1])
+        #expect(predictions.map { $0.value(at: "error_metrics.absolute_error")?.intValue } == [20, 220, 40])
+        // The smallest k with |raw| ≤ 40·k: exactly 40 is within 1 window, as the accuracy counts it.
+        #expect(predictions.map { $0.value(at: "error_metrics.within_windows")?.intValue } == [1, 6, 1])
         let sideBets = try await store.find(.sideBets, where: .all, sort: DocumentSort("placed_at_tick"), limit: nil)
-        #expect(sideBets.map { $0["actual_outcome"]?.stringValue } == ["LOST", "WON", "WON"])
-        #expect(sideBets.map { $0["payout"]?.doubleValue } == [-1, 4, nil])
-        // Counters from what is stored: 2 predictions, 1 within one window, 2 BETs.
+        // Placed at or after the rug (tick 80): VOID, a BET's payout 0.
+        #expect(sideBets.map { $0["actual_outcome"]?.stringValue } == ["LOST", "WON", "WON", "VOID", "VOID"])
+        #expect(sideBets.map { $0["payout"]?.doubleValue } == [-1, 4, nil, 0, nil])
+        // Counters from what is stored: 3 predictions, 2 within one window, 3 BETs.
         let game = try await storedGame(store)
-        #expect(game.predictionCount == 2)
-        #expect(game.predictionAccuracy == 0.5)
-        #expect(game.sideBetsPlaced == 2)
+        #expect(game.predictionCount == 3)
+        #expect(game.predictionAccuracy == 2.0 / 3.0)
+        #expect(game.sideBetsPlaced == 3)
         #expect(game.startTick == 0)
         await store.close()
     }

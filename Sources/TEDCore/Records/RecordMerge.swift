@@ -20,11 +20,14 @@ extension GameRecord {
             merged.peakTick = other.peakTick
         }
         merged.ended = ended || other.ended
-        merged.rugged = rugged || other.rugged
+        merged.rugged = rugged || other.rugged  // and so `endInferred` (ended && !rugged): a seen rug wins
         merged.hadPredictions = hadPredictions || other.hadPredictions
         merged.predictionCount = max(predictionCount, other.predictionCount)
         merged.predictionAccuracy = Self.accuracy(of: self, other)
         merged.sideBetsPlaced = max(sideBetsPlaced, other.sideBetsPlaced)
+        // Each version counts the ticks one process saw; versions from before and after a restart saw different
+        // ticks, so the larger count is a lower bound of the ticks seen in all.
+        merged.ticksSeen = max(ticksSeen, other.ticksSeen)
         merged.createdAt = min(createdAt, other.createdAt)
         merged.updatedAt = max(updatedAt, other.updatedAt)
         return merged
@@ -48,7 +51,7 @@ extension Prediction {
     /// Facts are kept as first stored (a prediction is inserted once); an outcome, once set, is never cleared.
     public func merged(with other: Prediction) -> Prediction {
         guard actualEndTick == nil, let end = other.actualEndTick else { return self }
-        return resolved(actualEndTick: end)
+        return resolved(actualEndTick: end, endInferred: other.endInferred)
     }
 }
 
@@ -60,6 +63,7 @@ extension SideBet {
         merged.actualEndTick = other.actualEndTick
         merged.actualOutcome = other.actualOutcome
         merged.payout = other.payout
+        merged.endInferred = other.endInferred
         return merged
     }
 }

@@ -31,13 +31,15 @@ public struct PredictionErrorMetrics: Sendable, Equatable {
     public var rawError: Int
     public var e40: Double
     public var absoluteError: Int
+    /// The smallest k with |raw_error| ≤ 40·k, i.e. ⌈|raw_error|/40⌉ (0 only for an exact hit), so that
+    /// `withinWindows <= k` exactly when `isWithin(windows: k)`.
     public var withinWindows: Int
 
     public init(predictedEndTick: Int, actualEndTick: Int) {
         rawError = predictedEndTick - actualEndTick
         e40 = Double(rawError) / Double(Self.windowTicks)
         absoluteError = abs(rawError)
-        withinWindows = absoluteError / Self.windowTicks
+        withinWindows = (absoluteError + Self.windowTicks - 1) / Self.windowTicks
     }
 
     /// Within `k` windows means |raw_error| ≤ 40·k ticks (the one definition used everywhere).
@@ -67,6 +69,8 @@ public struct Prediction: Sendable, Equatable {
     public var createdAt: Date
     public var actualEndTick: Int?
     public var errorMetrics: PredictionErrorMetrics?
+    /// Resolved against an end that was never seen (`GameRecord.endInferred`): kept out of accuracy by default.
+    public var endInferred = false
 
     public init(gameID: String, predictedAtTick: Int, predictedEndTick: Int, confidence: Double,
                 uncertaintyBounds: UncertaintyBounds? = nil, featuresUsed: JSONObject? = nil,
@@ -94,10 +98,11 @@ public struct Prediction: Sendable, Equatable {
 
     public var isResolved: Bool { actualEndTick != nil }
 
-    /// The prediction with its outcome, once the game's end is known.
-    public func resolved(actualEndTick: Int) -> Prediction {
+    /// The prediction with its outcome, once the game's end is known (or inferred).
+    public func resolved(actualEndTick: Int, endInferred: Bool = false) -> Prediction {
         var copy = self
         copy.actualEndTick = actualEndTick
+        copy.endInferred = endInferred
         copy.errorMetrics = PredictionErrorMetrics(predictedEndTick: predictedEndTick, actualEndTick: actualEndTick)
         return copy
     }
@@ -112,6 +117,8 @@ public enum Recommendation: String, Sendable, Equatable {
 public enum SideBetResult: String, Sendable, Equatable {
     case won = "WON"
     case lost = "LOST"
+    /// Placed at or after the rug tick: betting had closed, so nothing was won or lost.
+    case void = "VOID"
 }
 
 /// A side-bet signal: "the game rugs within the next window".
@@ -128,6 +135,8 @@ public struct SideBet: Sendable, Equatable {
     public var actualOutcome: SideBetResult?
     /// Net result in stake units; only for `BET`.
     public var payout: Double?
+    /// Resolved against an end that was never seen (`GameRecord.endInferred`): kept out of ROI by default.
+    public var endInferred = false
 
     public init(gameID: String, placedAtTick: Int, probability: Double, expectedValue: Double, confidence: Double,
                 recommendation: Recommendation, timestamp: Date, createdAt: Date) {
@@ -145,13 +154,25 @@ public struct SideBet: Sendable, Equatable {
 
     public var isResolved: Bool { actualOutcome != nil }
 
-    /// Won when the game ended at or before the last tick of the window that starts at `placedAtTick`.
-    public func resolved(actualEndTick: Int, windowTicks: Int, payoutMultiplier: Double) -> SideBet {
+    /// VOID when placed at or after the rug tick (betting closes at the rug: a BET's stake comes back, payout 0);
+    /// otherwise won when the game ended at or before the last tick of the window that starts at `placedAtTick`.
+    public func resolved(actualEndTick: Int, windowTicks: Int, payoutMultiplier: Double, endInferred: Bool = false) -> SideBet {
         var copy = self
-        let won = actualEndTick <= placedAtTick + windowTicks - 1
         copy.actualEndTick = actualEndTick
-        copy.actualOutcome = won ? .won : .lost
-        copy.payout = recommendation == .bet ? (won ? payoutMultiplier - 1 : -1) : nil
+        copy.endInferred = endInferred
+        let outcome: SideBetResult
+        if placedAtTick >= actualEndTick {
+            outcome = .void
+        } else {
+            outcome = actualEndTick <= placedAtTick + windowTicks - 1 ? .won : .lost
+        }
+        copy.actualOutcome = outcome
+        guard recommendation == .bet else { return copy }
+        switch outcome {
+        case .won: copy.payout = payoutMultiplier - 1
+        case .lost: copy.payout = -1
+        case .void: copy.payout = 0
+        }
         return copy
     }
 }
@@ -191,6 +212,8 @@ public struct GameRecord: Sendable, Equatable {
     public var predictionCount: Int
     public var predictionAccuracy: Double?
     public var sideBetsPlaced: Int
+    /// Distinct ticks this process saw of the game (the tracker counts them).
+    public var ticksSeen: Int
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -206,13 +229,14 @@ public struct GameRecord: Sendable, Equatable {
         hadPredictions = false
         predictionCount = 0
         sideBetsPlaced = 0
+        ticksSeen = 0
         createdAt = now
         updatedAt = now
     }
 
     public init(gameID: String, startTick: Int, endTick: Int, peakPrice: Double, peakTick: Int, finalPrice: Double,
                 ended: Bool, rugged: Bool, hadPredictions: Bool, predictionCount: Int, predictionAccuracy: Double?,
-                sideBetsPlaced: Int, createdAt: Date, updatedAt: Date) {
+                sideBetsPlaced: Int, createdAt: Date, updatedAt: Date, ticksSeen: Int = 0) {
         self.gameID = gameID
         self.startTick = startTick
         self.endTick = endTick
@@ -225,12 +249,23 @@ public struct GameRecord: Sendable, Equatable {
         self.predictionCount = predictionCount
         self.predictionAccuracy = predictionAccuracy
         self.sideBetsPlaced = sideBetsPlaced
+        self.ticksSeen = ticksSeen
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
 
     public var id: String { gameID }
-    public var durationTicks: Int { endTick - startTick }
+    /// Games start at tick 0 (rugs.fun counts from there), so a game that ended at tick N lasted N + 1 ticks,
+    /// however late this process joined it.
+    public var durationTicks: Int { endTick + 1 }
+    /// The lowest tick seen: above 0 when this process joined the game after it started. `startTick` holds the same
+    /// value, kept under its old name for compatibility.
+    public var firstTickSeen: Int { startTick }
+    /// The share of the game's ticks seen, 0–1: below 1 when joined mid-game or when updates were missed.
+    public var completeness: Double { Double(ticksSeen) / Double(endTick + 1) }
+    /// Ended without a `rugged: true` ever seen (closed by another game's update, or by an idle feed): the end tick
+    /// is the last tick seen, not a known rug. Derived, so it merges like `ended` and `rugged` do: a seen rug wins.
+    public var endInferred: Bool { ended && !rugged }
 
     /// Folds one more update of this game in.
     public mutating func apply(_ update: GameStateUpdate, now: Date) {

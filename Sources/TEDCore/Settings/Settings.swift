@@ -55,6 +55,8 @@ public struct Settings: Sendable, Equatable {
     public var streamSampleEveryTicks = 1
     public var sideBetWindowTicks = 40
     public var sideBetPayoutMultiplier = 5.0
+    /// Seconds without an update after which the running game is ended, its end inferred.
+    public var gameIdleTimeout: TimeInterval = 60
     public var backend: StoreBackend = .sqlite
     public var mongoURL: String?
     public var mongoDatabase = "rugs_tracker"
@@ -109,6 +111,7 @@ public struct Settings: Sendable, Equatable {
         streamSampleEveryTicks = try reader.int("STREAM_SAMPLE_EVERY_TICKS", default: 1, range: 1...1_000_000)
         sideBetWindowTicks = try reader.int("SIDEBET_WINDOW_TICKS", default: 40, range: 1...1_000_000)
         sideBetPayoutMultiplier = try reader.double("SIDEBET_PAYOUT_MULTIPLIER", default: 5, range: 1...1_000_000)
+        gameIdleTimeout = try reader.double("GAME_IDLE_TIMEOUT_SECONDS", default: 60, range: 1...86_400)
         mongoURL = reader.string("MONGO_URL")
         if let url = mongoURL, !url.hasPrefix("mongodb://") && !url.hasPrefix("mongodb+srv://") {
             throw SettingsError(variable: "MONGO_URL", value: MongoURL.redacted(url), reason: "must start with mongodb:// or mongodb+srv://")

@@ -22,14 +22,18 @@ public struct GameSummary: Sendable, Equatable {
         meanE40 = Statistics.mean(e40)
         medianE40 = Statistics.median(e40)
         meanAbsoluteError = Statistics.mean(metrics.map { Double($0.absoluteError) })
-        // Only placed bets (BET) win or lose money; a SKIP's outcome is not a result.
-        let placed = sideBets.filter { $0.recommendation == .bet }
+        // Only placed bets (BET) win or lose money; a SKIP's outcome is not a result, nor is any outcome of a game
+        // whose end was inferred (its rug never seen): those stay out of ROI.
+        let placed = game.endInferred ? [] : sideBets.filter { $0.recommendation == .bet }
         sideBetsWon = placed.filter { $0.actualOutcome == .won }.count
         sideBetsLost = placed.filter { $0.actualOutcome == .lost }.count
         lastPrediction = predictions.max { $0.predictedAtTick < $1.predictedAtTick }
     }
 
-    public var accuracy: Double? { predictionCount == 0 ? nil : Double(withinOneWindow) / Double(predictionCount) }
+    /// Nil without predictions, or when the game's end was inferred (its rug never seen: no accuracy to measure).
+    public var accuracy: Double? {
+        predictionCount == 0 || game.endInferred ? nil : Double(withinOneWindow) / Double(predictionCount)
+    }
 }
 
 public enum Statistics {

@@ -41,8 +41,9 @@ public struct OutcomeRules: Sendable, Equatable {
 /// Derives games, tick samples and outcomes from the event stream. Pure state, no I/O, not thread-safe:
 /// the owner serialises calls.
 ///
-/// One game runs at a time: a game starts at its first `game_state`, ends at an update with `rugged: true`
-/// or when a `game_state` of another game arrives. Predictions and side bets may arrive before the game's
+/// One game runs at a time: a game starts at its first `game_state`, ends at an update with `rugged: true`,
+/// or — its end then inferred at its last seen tick — when a `game_state` of another game arrives or its feed goes
+/// silent (`endIdleGame`). Predictions and side bets may arrive before the game's
 /// first update (they wait for it) or after its end (they are resolved at once).
 public struct GameTracker: Sendable {
     /// Games with predictions or side bets but no end yet, beyond which the oldest is forgotten.
@@ -53,13 +54,16 @@ public struct GameTracker: Sendable {
 
     struct OpenGame: Sendable {
         var record: GameRecord?
-        var lastSampledTick = -1
+        /// Every distinct tick is sampled once, in whatever order ticks arrive (a late tick still moves the peak).
+        var seenTicks = SeenTicks()
         var predictions: [String: Prediction] = [:]
         var sideBets: [String: SideBet] = [:]
     }
 
     struct EndedGame: Sendable {
         var record: GameRecord
+        /// Tells a re-send of its updates from a second round reusing its id.
+        var seenTicks: SeenTicks
         var withinOneWindow: Int
         /// Whether each prediction (by id) is within one window, so that a re-sent one is counted once.
         var predictionWithin: [String: Bool] = [:]
@@ -69,6 +73,8 @@ public struct GameTracker: Sendable {
 
     public let rules: OutcomeRules
     private(set) var currentGameID: String?
+    /// When the running game's last update arrived: how long its feed has been silent.
+    public private(set) var currentGameLastUpdate: Date?
     private var open: [String: OpenGame] = [:]
     private var openOrder: [String] = []
     private var ended: [String: EndedGame] = [:]
@@ -98,6 +104,7 @@ public struct GameTracker: Sendable {
             finish(current, rugged: false, now: now, into: &output)
         }
         currentGameID = update.gameID
+        currentGameLastUpdate = now
         var game = open[update.gameID] ?? OpenGame()
         if open[update.gameID] == nil { remember(update.gameID) }
         if var record = game.record {
@@ -110,13 +117,13 @@ public struct GameTracker: Sendable {
             record.sideBetsPlaced = game.sideBets.values.filter { $0.recommendation == .bet }.count
             game.record = record
         }
-        if update.tick > game.lastSampledTick {
+        if game.seenTicks.insert(update.tick, price: update.price) {
+            game.record?.ticksSeen = game.seenTicks.count
             if update.tick % rules.sampleEveryTicks == 0 {
                 output.tickSamples.append(TickSample(
                     gameID: update.gameID, tick: update.tick, price: update.price, features: update.features,
                     timestamp: update.timestamp, createdAt: now))
             }
-            game.lastSampledTick = update.tick
         } else {
             output.ignoredUpdates += 1
         }
@@ -129,7 +136,7 @@ public struct GameTracker: Sendable {
 
     public mutating func apply(_ prediction: Prediction, now: Date, into output: inout TrackerOutput) {
         if var finished = ended[prediction.gameID] {
-            let resolved = prediction.resolved(actualEndTick: finished.record.endTick)
+            let resolved = prediction.resolved(actualEndTick: finished.record.endTick, endInferred: finished.record.endInferred)
             output.predictions.append(resolved)
             finished.record.hadPredictions = true
             let within = resolved.errorMetrics!.isWithin(windows: 1)
@@ -162,7 +169,7 @@ public struct GameTracker: Sendable {
         if var finished = ended[sideBet.gameID] {
             output.sideBets.append(sideBet.resolved(
                 actualEndTick: finished.record.endTick, windowTicks: rules.sideBetWindowTicks,
-                payoutMultiplier: rules.sideBetPayoutMultiplier))
+                payoutMultiplier: rules.sideBetPayoutMultiplier, endInferred: finished.record.endInferred))
             let isBet = sideBet.recommendation == .bet
             let wasBet = finished.sideBetIsBet.updateValue(isBet, forKey: sideBet.id) ?? false
             if isBet != wasBet {
@@ -185,6 +192,39 @@ public struct GameTracker: Sendable {
         open[sideBet.gameID] = game
     }
 
+    /// The first update of `events` that would start a second round under the id of a game whose rug was seen
+    /// (before, or earlier in `events`): any update of it that is not an exact re-send (same tick and price) of
+    /// one already seen. Changes nothing, so a request can be refused whole before any of it is applied.
+    public func closedGameConflict(in events: [IngestEvent]) -> ClosedGameConflict? {
+        // This request's own prices by game and tick, beside the tracker's (not copied: a request costs its size).
+        var pricesHere: [String: [Int: Double]] = [:]
+        var ruggedHere: [String: Int] = [:]
+        for (index, event) in events.enumerated() {
+            guard case .gameState(let update) = event else { continue }
+            let id = update.gameID
+            let rugTick = ruggedHere[id] ?? ended[id].flatMap { $0.record.rugged ? $0.record.endTick : nil }
+            if let rugTick {
+                let repeats = pricesHere[id]?[update.tick].map { $0 == update.price }
+                    ?? (ended[id]?.seenTicks ?? open[id]?.seenTicks)?.repeats(update.tick, price: update.price) ?? false
+                if !repeats { return ClosedGameConflict(index: index, gameID: id, rugTick: rugTick) }
+                continue
+            }
+            pricesHere[id, default: [:]][update.tick] = update.price
+            if update.rugged { ruggedHere[id] = update.tick }
+        }
+        return nil
+    }
+
+    /// Ends the running game, its end inferred at its last seen tick, when no update of it arrived since `cutoff`:
+    /// a feed that stopped without a rug would otherwise leave the game, its predictions and side bets open.
+    /// Returns the id of the game it ended.
+    @discardableResult
+    public mutating func endIdleGame(silentSince cutoff: Date, now: Date, into output: inout TrackerOutput) -> String? {
+        guard let current = currentGameID, let last = currentGameLastUpdate, last <= cutoff else { return nil }
+        finish(current, rugged: false, now: now, into: &output)
+        return current
+    }
+
     private mutating func openGame(_ gameID: String) -> OpenGame {
         if let game = open[gameID] { return game }
         remember(gameID)
@@ -205,13 +245,18 @@ public struct GameTracker: Sendable {
     private mutating func finish(_ gameID: String, rugged: Bool, now: Date, into output: inout TrackerOutput) {
         guard let game = open.removeValue(forKey: gameID), var record = game.record else { return }
         openOrder.removeAll { $0 == gameID }
-        if currentGameID == gameID { currentGameID = nil }
+        if currentGameID == gameID {
+            currentGameID = nil
+            currentGameLastUpdate = nil
+        }
+        // Without a seen rug the end is the last tick seen: outcomes resolved against it are marked inferred.
+        let endInferred = !rugged
         let predictions = game.predictions.values
-            .map { $0.resolved(actualEndTick: record.endTick) }
+            .map { $0.resolved(actualEndTick: record.endTick, endInferred: endInferred) }
             .sorted { ($0.predictedAtTick, $0.modelVersion) < ($1.predictedAtTick, $1.modelVersion) }
         let sideBets = game.sideBets.values
             .map { $0.resolved(actualEndTick: record.endTick, windowTicks: rules.sideBetWindowTicks,
-                               payoutMultiplier: rules.sideBetPayoutMultiplier) }
+                               payoutMultiplier: rules.sideBetPayoutMultiplier, endInferred: endInferred) }
             .sorted { $0.placedAtTick < $1.placedAtTick }
         let withinOne = predictions.filter { $0.errorMetrics!.isWithin(windows: 1) }.count
         record.ended = true
@@ -226,7 +271,7 @@ public struct GameTracker: Sendable {
         output.finishedGames.append(GameSummary(game: record, predictions: predictions, sideBets: sideBets))
 
         ended[gameID] = EndedGame(
-            record: record, withinOneWindow: withinOne,
+            record: record, seenTicks: game.seenTicks, withinOneWindow: withinOne,
             predictionWithin: Dictionary(uniqueKeysWithValues: predictions.map { ($0.id, $0.errorMetrics!.isWithin(windows: 1)) }),
             sideBetIsBet: Dictionary(uniqueKeysWithValues: sideBets.map { ($0.id, $0.recommendation == .bet) }))
         endedOrder.append(gameID)

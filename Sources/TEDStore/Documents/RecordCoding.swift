@@ -105,9 +105,12 @@ extension GameRecord {
     public var document: Document {
         [
             "_id": .string(id), "game_id": .string(gameID), "start_tick": .int64(Int64(startTick)),
-            "end_tick": .int64(Int64(endTick)), "duration_ticks": .int64(Int64(durationTicks)),
+            "first_tick_seen": .int64(Int64(firstTickSeen)), "end_tick": .int64(Int64(endTick)),
+            "duration_ticks": .int64(Int64(durationTicks)), "ticks_seen": .int64(Int64(ticksSeen)),
+            "completeness": .double(completeness),
             "peak_price": .double(peakPrice), "peak_tick": .int64(Int64(peakTick)), "final_price": .double(finalPrice),
-            "ended": .bool(ended), "rugged": .bool(rugged), "had_predictions": .bool(hadPredictions),
+            "ended": .bool(ended), "rugged": .bool(rugged), "end_inferred": .bool(endInferred),
+            "had_predictions": .bool(hadPredictions),
             "prediction_count": .int64(Int64(predictionCount)),
             "prediction_accuracy": predictionAccuracy.map(DocumentValue.double) ?? .null,
             "side_bets_placed": .int64(Int64(sideBetsPlaced)), "created_at": .date(createdAt), "updated_at": .date(updatedAt),
@@ -123,7 +126,8 @@ extension GameRecord {
             predictionCount: r.optionalInt("prediction_count") ?? 0,
             predictionAccuracy: r.optionalDouble("prediction_accuracy"),
             sideBetsPlaced: r.optionalInt("side_bets_placed") ?? 0,
-            createdAt: try r.date("created_at"), updatedAt: try r.date("updated_at"))
+            createdAt: try r.date("created_at"), updatedAt: try r.date("updated_at"),
+            ticksSeen: r.optionalInt("ticks_seen") ?? 0)
     }
 }
 
@@ -161,6 +165,7 @@ extension Prediction {
         doc.append("created_at", .date(createdAt))
         doc.append("resolved", .bool(isResolved))
         doc.append("actual_end_tick", actualEndTick.map { .int64(Int64($0)) } ?? .null)
+        doc.append("end_inferred", .bool(endInferred))
         if let m = errorMetrics {
             doc.append("error_metrics", .document([
                 "raw_error": .int64(Int64(m.rawError)), "e40": .double(m.e40),
@@ -184,7 +189,7 @@ extension Prediction {
             modelVersion: r.optionalString("model_version") ?? "unknown",
             timestamp: try r.date("timestamp"), createdAt: try r.date("created_at"))
         if let actual = r.optionalInt("actual_end_tick") {
-            self = resolved(actualEndTick: actual)
+            self = resolved(actualEndTick: actual, endInferred: r.optionalBool("end_inferred") ?? false)
         }
     }
 }
@@ -199,6 +204,7 @@ extension SideBet {
             "actual_end_tick": actualEndTick.map { .int64(Int64($0)) } ?? .null,
             "actual_outcome": actualOutcome.map { .string($0.rawValue) } ?? .null,
             "payout": payout.map(DocumentValue.double) ?? .null,
+            "end_inferred": .bool(endInferred),
         ]
     }
 
@@ -214,6 +220,7 @@ extension SideBet {
         actualEndTick = r.optionalInt("actual_end_tick")
         actualOutcome = r.optionalString("actual_outcome").flatMap(SideBetResult.init(rawValue:))
         payout = r.optionalDouble("payout")
+        endInferred = r.optionalBool("end_inferred") ?? false
     }
 }
 

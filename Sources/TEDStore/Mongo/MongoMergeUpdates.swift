@@ -5,8 +5,8 @@ import TEDCore
 /// result does not depend on the order in which versions arrive.
 enum MongoMergeUpdates {
     /// Fields of a prediction or side bet set by its outcome; everything else is a fact, inserted once.
-    static let predictionOutcome: Set<String> = ["resolved", "actual_end_tick", "error_metrics"]
-    static let sideBetOutcome: Set<String> = ["resolved", "actual_end_tick", "actual_outcome", "payout"]
+    static let predictionOutcome: Set<String> = ["resolved", "actual_end_tick", "error_metrics", "end_inferred"]
+    static let sideBetOutcome: Set<String> = ["resolved", "actual_end_tick", "actual_outcome", "payout", "end_inferred"]
 
     /// `$setOnInsert` for the facts (and for the empty outcome of an unresolved version); `$set` for a known
     /// outcome, which therefore wins over an unresolved version whatever the order and is never cleared.
@@ -22,7 +22,8 @@ enum MongoMergeUpdates {
     }
 
     /// The monotone game merge as an update pipeline: every expression of the first stage reads the stored
-    /// values (missing on insert, which `$min`/`$max` ignore), the second derives the duration.
+    /// values (missing on insert, which `$min`/`$max` ignore), the second derives from the merged values the
+    /// duration, the first tick seen, the completeness and `end_inferred` (ended and no version saw the rug).
     static func game(_ game: GameRecord) -> Document {
         let endTick = literal(.int64(Int64(game.endTick)))
         let finalPrice = literal(.double(game.finalPrice))
@@ -60,42 +61,55 @@ enum MongoMergeUpdates {
             "prediction_count": op("$max", ["$prediction_count", count]),
             "prediction_accuracy": accuracyMerge,
             "side_bets_placed": op("$max", ["$side_bets_placed", literal(.int64(Int64(game.sideBetsPlaced)))]),
+            // A lower bound across a restart, as in `GameRecord.merged`.
+            "ticks_seen": op("$max", ["$ticks_seen", literal(.int64(Int64(game.ticksSeen)))]),
             "created_at": op("$min", ["$created_at", .date(game.createdAt)]),
             "updated_at": op("$max", ["$updated_at", .date(game.updatedAt)]),
         ]
-        let duration: Document = ["duration_ticks": op("$subtract", ["$end_tick", "$start_tick"])]
-        return pipeline([["$set": .document(merge)], ["$set": .document(duration)]])
+        let derived: Document = [
+            "first_tick_seen": "$start_tick",
+            "duration_ticks": op("$add", ["$end_tick", .int64(1)]),
+            "completeness": op("$divide", ["$ticks_seen", op("$add", ["$end_tick", .int64(1)])]),
+            "end_inferred": op("$and", ["$ended", op("$not", ["$rugged"])]),
+        ]
+        return pipeline([["$set": .document(merge)], ["$set": .document(derived)]])
     }
 
     /// Resolves a game's unresolved predictions against its end tick, computing the error in the database.
-    static func resolvePredictions(endTick: Int) -> Document {
+    static func resolvePredictions(endTick: Int, endInferred: Bool) -> Document {
         let end = literal(.int64(Int64(endTick)))
         let raw = op("$subtract", ["$predicted_end_tick", end])
         let window = DocumentValue.int64(Int64(PredictionErrorMetrics.windowTicks))
         return pipeline([["$set": .document([
             "resolved": literal(.bool(true)),
             "actual_end_tick": end,
+            "end_inferred": literal(.bool(endInferred)),
             "error_metrics": .document([
                 "raw_error": raw,
                 "e40": op("$divide", [raw, .double(Double(PredictionErrorMetrics.windowTicks))]),
                 "absolute_error": op("$abs", [raw]),
-                "within_windows": .document(["$toLong": op("$floor", [op("$divide", [op("$abs", [raw]), window])])]),
+                "within_windows": .document(["$toLong": op("$ceil", [op("$divide", [op("$abs", [raw]), window])])]),
             ]),
         ])]])
     }
 
     /// Resolves a game's unresolved side bets against its end tick, as `SideBet.resolved` does.
-    static func resolveSideBets(endTick: Int, rules: OutcomeRules) -> Document {
+    static func resolveSideBets(endTick: Int, endInferred: Bool, rules: OutcomeRules) -> Document {
         let end = literal(.int64(Int64(endTick)))
+        let void = op("$gte", ["$placed_at_tick", end])
         let won = op("$lte", [end, op("$add", ["$placed_at_tick", .int64(Int64(rules.sideBetWindowTicks - 1))])])
+        let outcome = op("$cond", [
+            void, literal(.string(SideBetResult.void.rawValue)),
+            op("$cond", [won, literal(.string(SideBetResult.won.rawValue)), literal(.string(SideBetResult.lost.rawValue))]),
+        ])
+        let betPayout = op("$cond", [void, .double(0), op("$cond", [won, .double(rules.sideBetPayoutMultiplier - 1), .double(-1)])])
         return pipeline([["$set": .document([
             "resolved": literal(.bool(true)),
             "actual_end_tick": end,
-            "actual_outcome": op("$cond", [won, literal(.string(SideBetResult.won.rawValue)), literal(.string(SideBetResult.lost.rawValue))]),
+            "end_inferred": literal(.bool(endInferred)),
+            "actual_outcome": outcome,
             "payout": op("$cond", [
-                op("$eq", ["$recommendation", literal(.string(Recommendation.bet.rawValue))]),
-                op("$cond", [won, .double(rules.sideBetPayoutMultiplier - 1), .double(-1)]),
-                .null,
+                op("$eq", ["$recommendation", literal(.string(Recommendation.bet.rawValue))]), betPayout, .null,
             ]),
         ])]])
     }

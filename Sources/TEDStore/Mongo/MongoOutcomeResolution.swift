@@ -10,21 +10,23 @@ extension MongoStore {
         let query = try BSONCodec.encode([
             "_id": .document(["$in": .array(gameIDs.map(DocumentValue.string))]), "ended": .bool(true),
         ])
-        let options = try BSONCodec.encode(["projection": .document(["end_tick": .int32(1)])])
+        let options = try BSONCodec.encode(["projection": .document(["end_tick": .int32(1), "rugged": .int32(1)])])
         let ended = try await withCollection(.games) { [self] handle throws(StoreError) in
             try findRaw(handle, query: query, options: options, context: "find ended games")
         }
         for bytes in ended {
             let game = try BSONCodec.decode(bytes)
             guard let id = game["_id"]?.stringValue, let endTick = game["end_tick"]?.intValue else { continue }
-            try await resolve(gameID: id, endTick: endTick, rules: rules)
+            // An ended game whose rug no version saw: its end is inferred (`GameRecord.endInferred`).
+            let endInferred = game["rugged"]?.boolValue != true
+            try await resolve(gameID: id, endTick: endTick, endInferred: endInferred, rules: rules)
         }
     }
 
-    private func resolve(gameID: String, endTick: Int, rules: OutcomeRules) async throws(StoreError) {
+    private func resolve(gameID: String, endTick: Int, endInferred: Bool, rules: OutcomeRules) async throws(StoreError) {
         let unresolved = try BSONCodec.encode(["game_id": .string(gameID), "resolved": .document(["$ne": .bool(true)])])
-        let predictions = try BSONCodec.encode(MongoMergeUpdates.resolvePredictions(endTick: endTick))
-        let sideBets = try BSONCodec.encode(MongoMergeUpdates.resolveSideBets(endTick: endTick, rules: rules))
+        let predictions = try BSONCodec.encode(MongoMergeUpdates.resolvePredictions(endTick: endTick, endInferred: endInferred))
+        let sideBets = try BSONCodec.encode(MongoMergeUpdates.resolveSideBets(endTick: endTick, endInferred: endInferred, rules: rules))
         try await updateMany(.predictions, unresolved, predictions)
         try await updateMany(.sideBets, unresolved, sideBets)
 

@@ -167,8 +167,11 @@ public final class MongoStore: DocumentStore, SchemaStore {
 
     // MARK: - Hourly metrics
 
-    public func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document {
-        let range: Document = ["created_at": .document(["$gte": .date(start), "$lt": .date(end)])]
+    public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
+        var inRange: Document = ["created_at": .document(["$gte": .date(start), "$lt": .date(end)])]
+        // Games, predictions and side bets alike carry `end_inferred`; older documents without it count as seen.
+        if !includeInferred { inRange["end_inferred"] = .document(["$ne": .bool(true)]) }
+        let range = inRange
         let gamesQuery = try BSONCodec.encode(range)
         let predictionsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.predictions(range))])
         let sideBetsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.sideBets(range))])

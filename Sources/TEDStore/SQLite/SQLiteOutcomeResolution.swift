@@ -25,7 +25,7 @@ extension SQLiteStore {
                     var count = 0, within = 0, placed = 0
                     for case .prediction(var prediction) in try Self.records(of: game.gameID, in: predictions, database) {
                         if !prediction.isResolved {
-                            prediction = prediction.resolved(actualEndTick: game.endTick)
+                            prediction = prediction.resolved(actualEndTick: game.endTick, endInferred: game.endInferred)
                             try Self.rewrite(prediction.document, with: Self.update(predictions), writer: &writer, database)
                         }
                         count += 1
@@ -34,7 +34,8 @@ extension SQLiteStore {
                     for case .sideBet(var sideBet) in try Self.records(of: game.gameID, in: sideBets, database) {
                         if !sideBet.isResolved {
                             sideBet = sideBet.resolved(actualEndTick: game.endTick, windowTicks: rules.sideBetWindowTicks,
-                                                       payoutMultiplier: rules.sideBetPayoutMultiplier)
+                                                       payoutMultiplier: rules.sideBetPayoutMultiplier,
+                                                       endInferred: game.endInferred)
                             try Self.rewrite(sideBet.document, with: Self.update(sideBets), writer: &writer, database)
                         }
                         if sideBet.recommendation == .bet { placed += 1 }

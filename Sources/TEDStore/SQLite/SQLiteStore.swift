@@ -157,8 +157,9 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 
     // MARK: - Hourly metrics
 
-    public func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document {
-        let range: [SQLiteValue] = [.int(try DocumentJSON.milliseconds(start)), .int(try DocumentJSON.milliseconds(end))]
+    public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
+        let range: [SQLiteValue] = [.int(try DocumentJSON.milliseconds(start)), .int(try DocumentJSON.milliseconds(end)),
+                                    .int(includeInferred ? 1 : 0)]
         return try await connection.run { database throws(StoreError) in
             try database.transaction(.deferred) { () throws(StoreError) in
                 try SQLiteHourlyMetrics.compute(start: start, end: end, range: range, in: database)
@@ -542,7 +543,11 @@ enum SQLiteMetadata {
 /// The hourly metrics in SQL: counts, means and the exact median are computed by SQLite over the hour's rows
 /// (found through the `created_at` column), mirroring `HourlyPipelines`.
 enum SQLiteHourlyMetrics {
-    private static let games = "SELECT count(*) FROM \"games\" WHERE created_at >= ?1 AND created_at < ?2"
+    /// The rows of [?1, ?2), without those marked `end_inferred` unless ?3 (a JSON `true` reads as 1; older rows
+    /// without the field count as seen).
+    private static let inRange = "created_at >= ?1 AND created_at < ?2 AND (?3 OR json_extract(doc, '$.end_inferred') IS NOT 1)"
+
+    private static let games = "SELECT count(*) FROM \"games\" WHERE \(inRange)"
 
     /// Means and window counts are over resolved predictions, as in MongoDB; non-numbers are skipped.
     private static let predictions = """
@@ -556,7 +561,7 @@ enum SQLiteHourlyMetrics {
                     THEN json_extract(doc, '$.error_metrics.e40') END AS e40,
                 CASE WHEN json_type(doc, '$.error_metrics.absolute_error') IN ('integer', 'real')
                     THEN json_extract(doc, '$.error_metrics.absolute_error') END AS absolute_error
-            FROM "predictions" WHERE created_at >= ?1 AND created_at < ?2)
+            FROM "predictions" WHERE \(inRange))
         """
 
     /// The middle value, or the mean of the two middle values for an even count; NULL when there is none.
@@ -564,7 +569,7 @@ enum SQLiteHourlyMetrics {
         SELECT avg(e40) FROM (
             SELECT e40, row_number() OVER (ORDER BY e40) AS position, count(*) OVER () AS total
             FROM (SELECT json_extract(doc, '$.error_metrics.e40') AS e40 FROM "predictions"
-                WHERE created_at >= ?1 AND created_at < ?2 AND json_type(doc, '$.resolved') = 'true'
+                WHERE \(inRange) AND json_type(doc, '$.resolved') = 'true'
                     AND json_type(doc, '$.error_metrics.e40') IN ('integer', 'real')))
         WHERE position IN ((total + 1) / 2, (total + 2) / 2)
         """
@@ -579,10 +584,10 @@ enum SQLiteHourlyMetrics {
                 CASE WHEN json_type(doc, '$.expected_value') IN ('integer', 'real')
                     THEN json_extract(doc, '$.expected_value') END AS expected_value,
                 CASE WHEN json_type(doc, '$.payout') IN ('integer', 'real') THEN json_extract(doc, '$.payout') END AS payout
-            FROM "side_bets" WHERE created_at >= ?1 AND created_at < ?2)
+            FROM "side_bets" WHERE \(inRange))
         """
 
-    /// `range` binds [start, end) in milliseconds. Run inside one read transaction for a consistent snapshot.
+    /// `range` binds [start, end) in milliseconds, and whether inferred ends count. Run inside one read transaction for a consistent snapshot.
     static func compute(start: Date, end: Date, range: [SQLiteValue], in database: SQLiteDatabase) throws(StoreError) -> Document {
         var metrics = HourlyMetricsDocument(start: start, end: end)
         if try database.tableExists(CollectionName.games.rawValue) {
