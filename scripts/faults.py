@@ -229,6 +229,9 @@ class Ted:
             "SPOOL_PATH": self.spool_path,
             "SQLITE_PATH": os.path.join(workdir, "ted.sqlite"),
             "HOST": "127.0.0.1",
+            # As the deployment guide has it (migrate before enabling): the game_id indexes the outcome resolution
+            # reads by exist.
+            "MIGRATE_ON_START": "true",
             "LOG_LEVEL": "info",
             "BACKUP_DIR": os.path.join(workdir, "backups"),
         }
@@ -1791,16 +1794,111 @@ class SlowReports(Case):
         ted.stop()
 
 
+class KillMidGame(Case):
+    """One game split by a kill -9 in its middle, then finished by the restarted process: in memory mode once the
+    first half was flushed, in durable mode with nothing waited for, and in durable mode with the store down across
+    the restart. Every prediction and side bet must end up resolved against the rug tick, and the stored game must
+    have the start, peak, end and counters of a run without the kill."""
+    number = 15
+    title = "kill -9 in mid-game, outcomes resolved"
+    ticks = 200
+    peak = 60
+    predictions = {10: 180, 50: 230, 150: 199}      # tick -> predicted end tick
+    side_bets = {20: "BET", 120: "BET", 170: "BET", 190: "SKIP"}
+    chunk = 10
+
+    def events(self, game_id: str, first: int, last: int) -> list[bytes]:
+        prices = game_prices(self.ticks, self.peak)
+        bodies, lines = [], []
+        for tick in range(first, last):
+            lines.append({"type": "game_state", "game_id": game_id, "tick": tick, "price": prices[tick],
+                          "rugged": tick == self.ticks - 1})
+            if tick in self.predictions:
+                lines.append({"type": "prediction", "game_id": game_id, "predicted_at_tick": tick,
+                              "predicted_end_tick": self.predictions[tick], "confidence": 0.6, "model_version": MODEL})
+            if tick in self.side_bets:
+                lines.append({"type": "side_bet", "game_id": game_id, "placed_at_tick": tick, "probability": 0.3,
+                              "expected_value": 0.2, "confidence": 0.5, "recommendation": self.side_bets[tick]})
+            if (tick + 1) % self.chunk == 0 or tick == last - 1:
+                bodies.append("".join(json.dumps(line) + "\n" for line in lines).encode())
+                lines = []
+        return bodies
+
+    def send(self, ted: Ted, bodies: list[bytes]):
+        for body in bodies:
+            status, _, data = ted.request("POST", "/api/ingest", body, NDJSON)
+            if status != 202:
+                raise CaseError(f"a request of the game answered {status}: {data[:200]!r}")
+
+    def run(self):
+        mongo = self.new_mongo()
+        mongo.start()
+        variants = [("memory", False), ("durable", False), ("durable", True)]
+        for durability, store_down in variants[:2] if self.short else variants:
+            game_id = f"f15-{durability}{'-down' if store_down else ''}"
+            ted = self.new_ted(mongo.url, INGEST_DURABILITY=durability, PERSISTENCE_INTERVAL_SECONDS="0.3")
+            ted.start()
+            half = self.ticks // 2
+            self.send(ted, self.events(game_id, 0, half))
+            if durability == "memory":
+                ted.drain()  # memory mode keeps only what was flushed before the kill
+            ted.stop(signal.SIGKILL)
+            if store_down:
+                mongo.stop()
+            ted.start()
+            self.send(ted, self.events(game_id, half, self.ticks))
+            if store_down:
+                time.sleep(1.0)
+                mongo.start()
+            status = ted.drain(timeout=120)
+            verify_status(self.result, status)
+            self.check(mongo, game_id, durability + (" (store down across the restart)" if store_down else ""))
+            ted.stop()
+
+    def check(self, mongo: Mongo, game_id: str, variant: str):
+        prices = game_prices(self.ticks, self.peak)
+        end = self.ticks - 1
+        with mongo.client() as client:
+            database = client[mongo.db]
+            game = database["games"].find_one({"_id": game_id}) or {}
+            predictions = list(database["predictions"].find({"game_id": game_id}))
+            side_bets = list(database["side_bets"].find({"game_id": game_id}))
+            samples = database["tick_samples"].count_documents({"game_id": game_id})
+        expected = {"start_tick": 0, "end_tick": end, "peak_price": max(prices), "peak_tick": self.peak,
+                    "final_price": prices[-1], "rugged": True, "prediction_count": len(self.predictions),
+                    "side_bets_placed": sum(1 for r in self.side_bets.values() if r == "BET")}
+        got = {key: game.get(key) for key in expected}
+        if got != expected:
+            self.result.fail(f"{variant}: game {got}, expected {expected}")
+        if samples != self.ticks:
+            self.result.fail(f"{variant}: {samples} tick samples, expected {self.ticks}")
+        resolved = {p["predicted_at_tick"]: (p.get("actual_end_tick"), (p.get("error_metrics") or {}).get("raw_error"))
+                    for p in predictions}
+        want = {tick: (end, predicted - end) for tick, predicted in self.predictions.items()}
+        if resolved != want:
+            self.result.fail(f"{variant}: predictions {resolved}, expected {want}")
+        outcomes = {b["placed_at_tick"]: (b.get("actual_outcome"), b.get("payout")) for b in side_bets}
+        want_bets = {}
+        for tick, recommendation in self.side_bets.items():
+            won = end <= tick + 39
+            want_bets[tick] = ("WON" if won else "LOST", (4.0 if won else -1.0) if recommendation == "BET" else None)
+        if outcomes != want_bets:
+            self.result.fail(f"{variant}: side bets {outcomes}, expected {want_bets}")
+        self.result.notes.append(f"{variant}: game {got['start_tick']}..{got['end_tick']} peak {got['peak_price']}@"
+                                 f"{got['peak_tick']}, {len(predictions)} predictions and {len(side_bets)} side bets "
+                                 f"resolved against tick {end}")
+
+
 ALL = [KillDuringFlush, StoreOutage, FlagFlips, SigtermUnderLoad, DamagedSpool, SpoolLimit, BadInput, StalledUploads,
        RefusedByValidator, RefusedByForeignIndex, DroppedConnections, RetryableCodes,
-       SlowServerSpill, SlowReports]
-SHORT = {1, 2, 3, 7, 9, 10, 11, 12, 14}
+       SlowServerSpill, SlowReports, KillMidGame]
+SHORT = {1, 2, 3, 7, 9, 10, 11, 12, 14, 15}
 
 
 def main() -> int:
     global TED_BIN
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--short", action="store_true", help="reduced cases 1, 2, 3, 7, 9, 10, 11, 12 and 14 (CI)")
+    parser.add_argument("--short", action="store_true", help="reduced cases 1, 2, 3, 7, 9, 10, 11, 12, 14 and 15 (CI)")
     parser.add_argument("--case", default="", help="comma-separated case numbers to run")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FAULTS_SEED", "0")) or int(time.time()))
     parser.add_argument("--outage-pause", type=float, default=0.04,

@@ -51,17 +51,17 @@ public struct BatchWriter: Sendable {
         }
     }
 
-    /// Games whose outcomes may now be resolvable: ended games just written, or the games of unresolved predictions
-    /// and side bets just written (the store resolves those whose game it holds as ended; one that arrives resolved
-    /// came from a process that saw the end and also wrote the game).
+    /// Games whose outcomes may now be resolvable, or whose counters may have changed: ended games just written, or
+    /// the games of predictions and side bets just written (the store resolves and recounts those whose game it holds
+    /// as ended; resolved ones count too, since the game's own write may have come before them).
     private static func gamesToResolve(_ records: [StoreRecord], fates: [RecordFate], in collection: CollectionName) -> [String] {
         var ids: [String] = []
         var seen: Set<String> = []
         for (record, fate) in zip(records, fates) where fate == .stored || fate == .alreadyStored {
             let id: String? = switch record {
             case .game(let game): game.ended ? game.gameID : nil
-            case .prediction(let prediction): prediction.isResolved ? nil : prediction.gameID
-            case .sideBet(let sideBet): sideBet.isResolved ? nil : sideBet.gameID
+            case .prediction(let prediction): prediction.gameID
+            case .sideBet(let sideBet): sideBet.gameID
             case .tickSample: nil
             }
             if let id, seen.insert(id).inserted { ids.append(id) }

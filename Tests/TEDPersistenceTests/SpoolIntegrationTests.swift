@@ -107,7 +107,7 @@ import TEDStore
             try await Task.sleep(for: .milliseconds(200))
             let started = ContinuousClock.now
             await group.triggerGracefulShutdown()
-            while spool.file.count < pending && ContinuousClock.now - started < .seconds(3) {
+            while spool.file.count < pending && ContinuousClock.now - started < .milliseconds(4500) {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(spool.file.count == pending, "in the spool well before the store's 5 s wait ends")

@@ -99,18 +99,18 @@ import TEDStore
         let f = try Self.fixture(enabled: true)
         try await f.app.test(.router) { client in
             let game = #"[{"type":"game_state","game_id":"g1","tick":0,"price":1},{"type":"game_state","game_id":"g1","tick":1,"price":0.2,"rugged":true}]"#
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: game)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: game)) { response in
                 #expect(response.status == .accepted)
             }
             let pending = f.runtime.ingestor.pendingCount
             // A retry after a lost response: accepted, nothing new.
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: game)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: game)) { response in
                 #expect(response.status == .accepted)
             }
             #expect(f.runtime.ingestor.pendingCount == pending)
             // A second round under the same id: refused whole, the other game's event included.
             let second = #"[{"type":"game_state","game_id":"g2","tick":0,"price":1},{"type":"game_state","game_id":"g1","tick":0,"price":1.3}]"#
-            try await client.execute(uri: "/api/ingest", method: .post, body: ByteBuffer(string: second)) { response in
+            try await client.execute(uri: "/api/ingest", method: .post, headers: Self.jsonType, body: ByteBuffer(string: second)) { response in
                 #expect(response.status == .conflict)
                 let error = try Self.json(response)
                 #expect(error["field"] == .string("game_id"))
@@ -119,7 +119,7 @@ import TEDStore
             #expect(f.runtime.ingestor.pendingCount == pending)
             #expect(f.runtime.ingestor.currentGame == nil)
             #expect(f.runtime.ingestor.counters.rejectedRequests["game_closed"] == 1)
-            try await client.execute(uri: "/api/game-state", method: .post,
+            try await client.execute(uri: "/api/game-state", method: .post, headers: Self.jsonType,
                                      body: ByteBuffer(string: #"{"gameId":"g1","tickCount":2,"price":1.1}"#)) { response in
                 #expect(response.status == .conflict)
             }
