@@ -1802,7 +1802,7 @@ class KillMidGame(Case):
     number = 15
     title = "kill -9 in mid-game, outcomes resolved"
     ticks = 200
-    peak = 60
+    peak = 150  # prices stay positive to the rug at 199
     predictions = {10: 180, 50: 230, 150: 199}      # tick -> predicted end tick
     side_bets = {20: "BET", 120: "BET", 170: "BET", 190: "SKIP"}
     chunk = 10
@@ -1868,6 +1868,10 @@ class KillMidGame(Case):
                     "final_price": prices[-1], "rugged": True, "prediction_count": len(self.predictions),
                     "side_bets_placed": sum(1 for r in self.side_bets.values() if r == "BET")}
         got = {key: game.get(key) for key in expected}
+        # Every record of the game was acknowledged (202): 1 game, its tick samples, predictions and side bets.
+        records = 1 + self.ticks + len(self.predictions) + len(self.side_bets)
+        self.result.acknowledged += records
+        self.result.stored += (1 if game else 0) + samples + len(predictions) + len(side_bets)
         if got != expected:
             self.result.fail(f"{variant}: game {got}, expected {expected}")
         if samples != self.ticks:
