@@ -40,7 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
         flag.logState()
         let spool = try await openSpool(settings, hasStore: store != nil, logger: logger)
         let durableSink = settings.ingestDurability == .durable ? spool.map(GroupCommitter.init) : nil
-        let ingestor = Ingestor(settings: settings, flag: flag, spooling: spool != nil, durableSink: durableSink)
+        // Past SPOOL_HIGH_WATER pending records move to the spool only when the store is remote: a SQLite store is on
+        // the same disk, so copying records to a second file first would only slow the flush. With SQLite the spool
+        // takes what the store refuses to take now (a locked file) and what is pending at shutdown.
+        let spillsAtHighWater = spool != nil && settings.backend == .mongodb
+        let ingestor = Ingestor(settings: settings, flag: flag, spooling: spillsAtHighWater, durableSink: durableSink)
         if let spool { ingestor.spoolRecovered(spool.file.countByCollection) }
         let statistics = FlushStatistics()
         let jobs = JobsStatus()
@@ -53,7 +57,11 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: Logger(label: "ted.flush"))
             services.append(flush)
             requestFlush = { flush.requestFlush() }
-            ingestor.onHighWater { Task { await flush.relievePressure() } }
+            if spillsAtHighWater {
+                ingestor.onHighWater { Task { await flush.relievePressure() } }
+            } else {
+                ingestor.onHighWater { flush.requestFlush() }
+            }
             services.append(RetentionCleaner(store: store, settings: settings, flag: flag, status: jobs,
                                              logger: Logger(label: "ted.cleanup")))
             services.append(HourlyMetricsJob(store: store, flag: flag, status: jobs, logger: Logger(label: "ted.metrics")))
