@@ -248,23 +248,34 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     /// a commit the spill fell behind a fast ingest and the full queue dropped records.
     static var spillBatchSize: Int { 10_000 }
 
-    /// Moves everything pending in memory to the spool, so an outage costs disk, not memory or records.
+    /// Moves everything pending in memory to the spool, so an outage costs disk, not memory or records. Every
+    /// collection's records go in one spool transaction (one wait for the disk) of up to `spillBatchSize` records.
     /// Stops at the first refusal (spool full): what is left stays pending under the overflow policy.
     func spillToSpool() async {
         guard let spool else { return }
         var moved = 0
-        while let batch = ingestor.takeBatch(limit: Self.spillBatchSize) {
+        while true {
+            var batches: [PendingQueue.Batch] = []
+            var taken = 0
+            while taken < Self.spillBatchSize, let batch = ingestor.takeBatch(limit: Self.spillBatchSize - taken) {
+                batches.append(batch)
+                taken += batch.count
+            }
+            guard !batches.isEmpty else { break }
+            let spooledBefore = spool.file.countByCollection
             do {
-                let wasEmpty = (spool.file.countByCollection[batch.collection] ?? 0) == 0
-                try await spool.append(batch.records)
-                if wasEmpty { statistics.recordSpooledSince(batch.collection, at: Date()) }
-                ingestor.handOff(batch, to: .spooled)
-                moved += batch.count
+                try await spool.append(batches.flatMap(\.records))
             } catch {
-                ingestor.putBack(batch)
+                // Back to the front, the last taken first, so the order of what stays pending is kept.
+                for batch in batches.reversed() { ingestor.putBack(batch) }
                 logger.error("Cannot spool pending records: \(error.message)", metadata: ["pending": "\(ingestor.pendingCount)"])
                 break
             }
+            for batch in batches {
+                ingestor.handOff(batch, to: .spooled)
+                if (spooledBefore[batch.collection] ?? 0) == 0 { statistics.recordSpooledSince(batch.collection, at: Date()) }
+            }
+            moved += taken
         }
         if moved > 0 { logger.notice("Moved pending records to the spool", metadata: ["records": "\(moved)"]) }
     }
