@@ -32,7 +32,7 @@ import TEDStore
         guard case .failure = await retried.wait() else { Issue.record("still no room in the spool"); return }
         ingestor.keepInMemory(retried.records)
         #expect(ingestor.counters.pending >= kept)
-        RecordFateTests.expectBalanced(ingestor)
+        ingestor.expectBalanced()
         await spool.file.close()
     }
 }

@@ -36,7 +36,7 @@ import TEDCore
         #expect(try await store.count(.predictions, where: .all) == 11)
         #expect(try await store.count(.predictions, where: .equals("resolved", .bool(true))) == 11)
         #expect(try await store.count(.sideBets, where: .all) == 2)
-        RecordFateTests.expectBalanced(ingestor)
+        ingestor.expectBalanced()
         for collection in CollectionName.flushed {
             #expect(ingestor.counters.ledger.value(.rejected, collection) == 0)
         }
@@ -94,7 +94,7 @@ import TEDCore
         let letters = try await DeadLetters(store: store).list(limit: 10)
         #expect(letters.map(\.recordID) == ["fp-2:44:unknown"])
         #expect(letters.first?.errorCode == 121)
-        RecordFateTests.expectBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
     }
 }

@@ -23,14 +23,6 @@ import TEDStore
                        shutdownGrace: .seconds(10), clock: ContinuousClock(), spool: spool, logger: logger)
     }
 
-    static func expectBalanced(_ ingestor: Ingestor, sourceLocation: SourceLocation = #_sourceLocation) {
-        let counters = ingestor.counters
-        for collection in CollectionName.flushed {
-            #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0),
-                    "\(collection): \(counters.ledger.counts[collection] ?? [:])", sourceLocation: sourceLocation)
-        }
-    }
-
     /// Ticks of one game, each at its own price (a foreign unique index on price then refuses only what we choose).
     static func ticks(_ game: String, _ prices: [Double], rugAt: Int? = nil) -> [IngestEvent] {
         prices.enumerated().map { tick, price in
@@ -56,7 +48,7 @@ import TEDStore
         #expect(try await store.count(.predictions, where: .equals("resolved", .bool(true))) == 1)
         #expect(ingestor.counters.pending == 0)
         #expect(ingestor.counters.ledger.value(.rejected, .tickSamples) == 1)
-        Self.expectBalanced(ingestor)
+        ingestor.expectBalanced()
 
         let letters = try await DeadLetters(store: store).list(limit: 10)
         #expect(letters.map(\.recordID) == ["a:3"])
@@ -71,7 +63,7 @@ import TEDStore
         #expect(try await store.count(.tickSamples, where: .all) == 8)
         #expect(try await store.count(.games, where: .all) == 2)
         #expect(ingestor.counters.pending == 0)
-        Self.expectBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
     }
 
@@ -95,7 +87,7 @@ import TEDStore
         #expect(try await store.count(.tickSamples, where: .all) == 3)
         #expect(try await runtime.listDeadLetters(limit: 10).total == 0)
         #expect(ingestor.counters.ledger.value(.recovered, .tickSamples) == 2)
-        Self.expectBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
     }
 
@@ -111,7 +103,7 @@ import TEDStore
         #expect(try await store.count(.sideBets, where: .all) == 1)
         #expect(try await store.count(.games, where: .all) == 0)
         #expect(ingestor.counters.pendingByCollection[.games] == 1)
-        Self.expectBalanced(ingestor)
+        ingestor.expectBalanced()
 
         store.faults.withLock { $0.failing = [] }
         #expect(await flush.flushPending(deadline: nil))
@@ -121,7 +113,7 @@ import TEDStore
         let game = try #require(try await store.find(.games, where: .all, sort: nil, limit: nil).first)
         #expect(game["prediction_count"]?.intValue == 3)
         #expect(game["side_bets_placed"]?.intValue == 1)
-        Self.expectBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
     }
 }

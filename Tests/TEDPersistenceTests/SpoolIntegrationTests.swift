@@ -15,14 +15,6 @@ import TEDStore
         return Spool(file: try await SpoolFile(path: path, maxBytes: maxBytes, logger: logger))
     }
 
-    func assertBalanced(_ ingestor: Ingestor, sourceLocation: SourceLocation = #_sourceLocation) {
-        let counters = ingestor.counters
-        for collection in CollectionName.flushed {
-            #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0),
-                    "\(collection) unbalanced", sourceLocation: sourceLocation)
-        }
-    }
-
     @Test func anOutageLongerThanMemoryCanHoldSpillsToTheSpoolAndLosesNothing() async throws {
         let server = try SecantusProcess()
         try await server.start()
@@ -40,7 +32,7 @@ import TEDStore
         #expect(ingestor.counters.ledger.droppedTotal == 0)
         #expect(ingestor.pendingCount == 0)
         #expect(spool.file.count > 0)
-        assertBalanced(ingestor)
+        ingestor.expectBalanced()
 
         try await server.start()
         #expect(await flush.flushPending(deadline: nil))
@@ -50,7 +42,7 @@ import TEDStore
         #expect(try await store.count(.predictions, where: .all) == 20)
         let stored = try await store.find(.predictions, where: .ids(["so-0:0:m1"]), sort: nil, limit: nil)
         #expect(stored.first?["actual_end_tick"]?.intValue == 39)  // the resolved version won, not the older one
-        assertBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
         try await server.stop()
     }
@@ -73,7 +65,7 @@ import TEDStore
         }
         #expect(ingestor.pendingCount == 0)
         #expect(spool.file.count >= 8 * 25)
-        assertBalanced(ingestor)
+        ingestor.expectBalanced()
 
         // A restart: a new spool handle on the same file replays everything.
         let reopened = Spool(file: try await SpoolFile(path: spool.file.path, maxBytes: 64 << 20, logger: logger))
@@ -86,7 +78,7 @@ import TEDStore
         #expect(reopened.file.count == 0)
         #expect(try await store.count(.tickSamples, where: .all) == 200)
         #expect(try await store.count(.games, where: .all) == 8)
-        assertBalanced(restarted)
+        restarted.expectBalanced()
         await store.close()
     }
 
@@ -114,7 +106,7 @@ import TEDStore
             try await tasks.waitForAll()
         }
         #expect(ingestor.pendingCount == 0)
-        assertBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
     }
 
@@ -145,7 +137,7 @@ import TEDStore
         let left = spool.file.count
         #expect(left > 10_000, "the replay went on after shutdown began: \(left) rows left")
         #expect(try await store.count(.tickSamples, where: .all) == 40_000 - left)
-        assertBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
     }
 
@@ -185,7 +177,7 @@ import TEDStore
         #expect(mostPending <= 60 + 40, "at most twice the high-water mark, plus one game's records")
         #expect(ingestor.counters.ledger.droppedTotal == 0)
         #expect(spool.file.count > 0)
-        assertBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
     }
 
@@ -211,7 +203,7 @@ import TEDStore
         #expect(spool.isFull)
         // The request that filled memory may have pushed a few records out: they are counted, never silent.
         #expect(ingestor.counters.ledger.droppedTotal < 40)
-        assertBalanced(ingestor)
+        ingestor.expectBalanced()
         await store.close()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Testing
 import TEDCore
 import TEDPersistence
 import TEDStore
@@ -136,5 +137,17 @@ extension Ingestor {
     static func forTests(flag: PersistenceFlag, pendingCapacity: Int = 100_000) -> Ingestor {
         Ingestor(rules: OutcomeRules(), sizes: BufferSizes(tickSamples: 100, finishedGames: 10, sideBets: 10),
                  pendingCapacity: pendingCapacity, flag: flag)
+    }
+}
+
+extension Ingestor {
+    /// The accounting identity, per collection: accepted + recovered = stored + pending + spooled + rejected + dropped
+    /// + superseded.
+    func expectBalanced(_ context: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+        let counters = counters
+        for collection in CollectionName.flushed {
+            #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0),
+                    "\(context) \(collection): \(counters.ledger.counts[collection] ?? [:])", sourceLocation: sourceLocation)
+        }
     }
 }

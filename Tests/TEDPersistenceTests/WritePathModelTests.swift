@@ -36,14 +36,6 @@ import TEDStore
         return Process(ingestor: ingestor, flush: flush)
     }
 
-    static func expectBalanced(_ process: Process, _ context: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let counters = process.ingestor.counters
-        for collection in CollectionName.flushed {
-            #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0),
-                    "\(context): \(collection) \(counters.ledger.counts[collection] ?? [:])", sourceLocation: sourceLocation)
-        }
-    }
-
     /// Runs the feed with faults drawn from `seed` (none when `faulty` is false) and returns every stored document.
     func run(seed: UInt64, faulty: Bool) async throws -> [CollectionName: [Document]] {
         let directory = try TestServer.temporaryDirectory()
@@ -66,7 +58,7 @@ import TEDStore
             chunk += 1
             // One clock reading per request, the same in every run, so `created_at`/`updated_at` compare.
             process.ingestor.ingest(events, now: Feed.start.addingTimeInterval(Double(chunk)))
-            Self.expectBalanced(process, "seed \(seed), after ingest \(chunk)")
+            process.ingestor.expectBalanced("seed \(seed), after ingest \(chunk)")
             guard faulty else {
                 if chunk % 5 == 0 { await process.flush.flushPending(deadline: nil) }
                 continue
@@ -89,7 +81,7 @@ import TEDStore
                 #expect(process.ingestor.counters.pending == 0)
                 process = start(store, spool)
             }
-            Self.expectBalanced(process, "seed \(seed), after step \(chunk)")
+            process.ingestor.expectBalanced("seed \(seed), after step \(chunk)")
         }
         store.faults.withLock { $0.retryableChance = 0; $0.failing = [] }
         for _ in 0..<50 where process.ingestor.counters.pending > 0 || !spool.file.isEmpty {
@@ -97,7 +89,7 @@ import TEDStore
         }
         #expect(process.ingestor.counters.pending == 0)
         #expect(spool.file.isEmpty)
-        Self.expectBalanced(process, "seed \(seed), drained")
+        process.ingestor.expectBalanced("seed \(seed), drained")
         var stored: [CollectionName: [Document]] = [:]
         for collection in CollectionName.flushed + [.deadLetters] {
             stored[collection] = try await store.find(collection, where: .all, sort: DocumentSort("_id"), limit: nil)
