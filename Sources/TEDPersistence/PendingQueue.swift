@@ -122,9 +122,7 @@ public struct PendingQueue: Sendable {
 
     /// The store confirmed the batch.
     public mutating func complete(_ batch: Batch) {
-        finishFlight(batch)
-        count -= batch.count
-        ledger.add(.stored, batch.collection, batch.count)
+        settle(batch, fates: Array(repeating: .stored, count: batch.count))
     }
 
     /// Each record of the batch met its own fate (`fates` in the batch's order): stored ones are done, refused ones

@@ -26,7 +26,7 @@ extension SQLiteStore {
                     for case .prediction(var prediction) in try Self.records(of: game.gameID, in: predictions, database) {
                         if !prediction.isResolved {
                             prediction = prediction.resolved(actualEndTick: game.endTick, endInferred: game.endInferred)
-                            try Self.rewrite(prediction.document, with: Self.update(predictions), writer: &writer, database)
+                            _ = try Self.put(prediction.document, with: Self.updateSQL(predictions), writer: &writer, database)
                         }
                         count += 1
                         if prediction.errorMetrics?.isWithin(windows: 1) == true { within += 1 }
@@ -36,7 +36,7 @@ extension SQLiteStore {
                             sideBet = sideBet.resolved(actualEndTick: game.endTick, windowTicks: rules.sideBetWindowTicks,
                                                        payoutMultiplier: rules.sideBetPayoutMultiplier,
                                                        endInferred: game.endInferred)
-                            try Self.rewrite(sideBet.document, with: Self.update(sideBets), writer: &writer, database)
+                            _ = try Self.put(sideBet.document, with: Self.updateSQL(sideBets), writer: &writer, database)
                         }
                         if sideBet.recommendation == .bet { placed += 1 }
                     }
@@ -44,13 +44,11 @@ extension SQLiteStore {
                     game.hadPredictions = count > 0
                     game.predictionAccuracy = count > 0 ? Double(within) / Double(count) : nil
                     game.sideBetsPlaced = placed
-                    try Self.rewrite(game.document, with: Self.update(games), writer: &writer, database)
+                    _ = try Self.put(game.document, with: Self.updateSQL(games), writer: &writer, database)
                 }
             }
         }
     }
-
-    private static func update(_ table: SQLiteTable) -> String { "UPDATE \(table.quoted) SET doc = ?2 WHERE _id = ?1" }
 
     private static func records(of gameID: String, in table: SQLiteTable, _ database: SQLiteDatabase) throws(StoreError) -> [StoreRecord] {
         guard try database.tableExists(table.name) else { return [] }
@@ -64,17 +62,6 @@ extension SQLiteStore {
     static func record(_ row: SQLiteStatement, _ collection: CollectionName) throws(StoreError) -> StoreRecord {
         try row.withBytes(0) { bytes throws(StoreError) in
             try StoreRecord(document: DocumentJSON.decode(bytes ?? UnsafeBufferPointer(start: nil, count: 0)), collection: collection)
-        }
-    }
-
-    private static func rewrite(_ document: Document, with sql: String, writer: inout DocumentJSONWriter,
-                                _ database: SQLiteDatabase) throws(StoreError) {
-        guard case .string(let id)? = document["_id"] else { return }
-        try writer.encode(document)
-        let text = writer.bytes
-        try database.withStatement(sql, [.text(id)]) { statement throws(StoreError) in
-            try statement.bind(utf8: text, at: 2)
-            while try statement.step() {}
         }
     }
 }

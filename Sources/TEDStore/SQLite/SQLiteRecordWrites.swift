@@ -11,7 +11,7 @@ extension SQLiteStore {
         let table = try SQLiteTable(collection)
         let insert = "INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) DO NOTHING"
         let select = "SELECT doc FROM \(table.quoted) WHERE _id = ?1"
-        let update = "UPDATE \(table.quoted) SET created_at = ?2, doc = ?3 WHERE _id = ?1"
+        let update = Self.updateSQL(table)
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.execute(table.createSQL)
@@ -43,8 +43,13 @@ extension SQLiteStore {
         }
     }
 
+    /// Rewrites a stored document (and its `created_at` column) by `_id`, for `put`.
+    static func updateSQL(_ table: SQLiteTable) -> String {
+        "UPDATE \(table.quoted) SET created_at = ?2, doc = ?3 WHERE _id = ?1"
+    }
+
     /// Runs `sql` with the document's `_id`, `created_at` and text; whether it changed a row.
-    private static func put(
+    static func put(
         _ document: Document, with sql: String, writer: inout DocumentJSONWriter, _ database: SQLiteDatabase
     ) throws(StoreError) -> Bool {
         guard case .string(let id)? = document["_id"] else {
