@@ -85,8 +85,9 @@ import TEDStore
     /// SIGTERM with the store unreachable: what is pending moves to the spool before the grace period is spent
     /// waiting for the store, so a SIGKILL at its end (an orchestrator's stop timeout) would lose nothing.
     @Test func shutdownSpoolsWhatIsPendingBeforeWaitingForTheStore() async throws {
-        // Nothing listens on port 1: each write waits 5 s for a server before it fails.
-        let store = try MongoStore(url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=5000", database: "nowhere", logger: logger)
+        // Nothing listens on port 1: each write waits 20 s for a server before it fails (long, so that a machine loaded
+        // by the rest of the suite still shows the spill coming first).
+        let store = try MongoStore(url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=20000", database: "nowhere", logger: logger)
         let spool = try await spool()
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(3600), batchSize: 50,
@@ -99,10 +100,10 @@ import TEDStore
             try await Task.sleep(for: .milliseconds(200))
             let started = ContinuousClock.now
             await group.triggerGracefulShutdown()
-            while spool.file.count < pending && ContinuousClock.now - started < .milliseconds(4500) {
+            while spool.file.count < pending && ContinuousClock.now - started < .seconds(15) {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            #expect(spool.file.count == pending, "in the spool well before the store's 5 s wait ends")
+            #expect(spool.file.count == pending, "in the spool well before the store's 20 s wait ends")
             try await tasks.waitForAll()
         }
         #expect(ingestor.pendingCount == 0)
