@@ -1,3 +1,4 @@
+import Foundation
 import TEDCore
 import TEDStore
 
@@ -47,5 +48,17 @@ extension PersistenceRuntime {
         } catch {
             throw .store(error)
         }
+    }
+}
+
+extension DeadLetters.Letter {
+    /// A letter as the admin API lists it.
+    public var json: JSONValue {
+        [
+            "collection": .string(collection.rawValue), "record_id": .string(recordID),
+            "record": record.map { .object($0.document.jsonObject) } ?? .null,
+            "error_code": JSONValue(errorCode), "error_message": .string(errorMessage),
+            "failed_at": .string(Timestamp.formatISO8601(failedAt)),
+        ]
     }
 }

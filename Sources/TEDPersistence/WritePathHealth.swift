@@ -1,4 +1,5 @@
 import Foundation
+import TEDCore
 import TEDStore
 
 /// Whether the write path moves: a collection whose oldest record waiting in memory, or in the spool without any of
@@ -42,5 +43,13 @@ extension PersistenceRuntime {
         return WritePathHealth.stuck(counters: ingestor.counters, flush: statistics.snapshot,
                                      spooled: spool?.file.countByCollection ?? [:], startedAt: startedAt,
                                      interval: settings.persistenceInterval, now: now)
+    }
+}
+
+extension WritePathHealth.Stuck {
+    /// As the status and `/health/ready` name it.
+    public var json: JSONValue {
+        ["collection": .string(collection.rawValue), "waiting_seconds": .double((waitingSeconds * 10).rounded() / 10),
+         "place": .string(place)]
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import TEDCore
 import TEDPersistence
-import TEDStore
 
 /// `/api/persistence/dead-letters`: records the store refused for good, with their error. Listing is open like the
 /// status; re-driving and purging need the admin token.
@@ -18,7 +17,7 @@ struct DeadLetterRoutes: Sendable {
             guard let limit = limit(request) else { return badLimit() }
             return await answer { () throws(PersistenceRuntime.DeadLetterError) in
                 let (total, letters) = try await runtime.listDeadLetters(limit: limit)
-                return JSONResponse.make(.ok, ["total": JSONValue(total), "dead_letters": .array(letters.map(json))])
+                return JSONResponse.make(.ok, ["total": JSONValue(total), "dead_letters": .array(letters.map(\.json))])
             }
         }
         router.post("/api/persistence/dead-letters/redrive") { request, _ -> Response in
@@ -56,14 +55,5 @@ struct DeadLetterRoutes: Sendable {
             case .store(let error): return JSONResponse.error(.serviceUnavailable, "the store failed: \(error.message)")
             }
         }
-    }
-
-    private func json(_ letter: DeadLetters.Letter) -> JSONValue {
-        [
-            "collection": .string(letter.collection.rawValue), "record_id": .string(letter.recordID),
-            "record": letter.record.map { .object($0.document.jsonObject) } ?? .null,
-            "error_code": JSONValue(letter.errorCode), "error_message": .string(letter.errorMessage),
-            "failed_at": .string(Timestamp.formatISO8601(letter.failedAt)),
-        ]
     }
 }

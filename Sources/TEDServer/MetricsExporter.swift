@@ -2,7 +2,6 @@ import Metrics
 import Prometheus
 import Synchronization
 import TEDPersistence
-import TEDStore
 
 /// Renders `/metrics`. Levels (ring and pending sizes, the flag) and the ledger's cumulative counts are read
 /// from the runtime at scrape time, so the ingest hot path pays for no metric it does not need.
@@ -36,14 +35,14 @@ final class MetricsExporter: Sendable {
         gauge("ted_ring_capacity", [("ring", "tick_samples")], sizes.tickSamples)
         gauge("ted_ring_capacity", [("ring", "prediction_history")], sizes.finishedGames)
         gauge("ted_ring_capacity", [("ring", "side_bets")], sizes.sideBets)
-        for collection in CollectionName.flushed {
-            let labels = [("collection", collection.rawValue)]
-            gauge("ted_pending_records", labels, counters.pendingByCollection[collection] ?? 0)
-            gauge("ted_spooled_records", labels, counters.ledger.value(.spooled, collection))
-            counter("ted_records_accepted_total", labels, counters.ledger.value(.accepted, collection))
-            counter("ted_records_stored_total", labels, counters.ledger.value(.stored, collection))
-            counter("ted_records_superseded_total", labels, counters.ledger.value(.superseded, collection))
-            counter("ted_records_rejected_total", labels, counters.ledger.value(.rejected, collection))
+        for line in counters.accounting {
+            let labels = [("collection", line.collection)]
+            gauge("ted_pending_records", labels, line.pending)
+            gauge("ted_spooled_records", labels, line.spooled)
+            counter("ted_records_accepted_total", labels, line.accepted)
+            counter("ted_records_stored_total", labels, line.stored)
+            counter("ted_records_superseded_total", labels, line.superseded)
+            counter("ted_records_rejected_total", labels, line.rejected)
         }
         for (reason, n) in counters.ledger.droppedByReason {
             counter("ted_records_dropped_total", [("reason", reason)], n)

@@ -66,10 +66,3 @@ struct StatusRoutes: Sendable {
         ]
     }
 }
-
-extension WritePathHealth.Stuck {
-    var json: JSONValue {
-        ["collection": .string(collection.rawValue), "waiting_seconds": .double((waitingSeconds * 10).rounded() / 10),
-         "place": .string(place)]
-    }
-}
