@@ -59,10 +59,17 @@ public struct DeadLetters: Sendable {
     /// cause was fixed). Letters whose record cannot be read stay.
     public func takeForRedrive(limit: Int) async throws(StoreError) -> [StoreRecord] {
         let letters = try await list(limit: limit).filter { $0.record != nil }
-        guard !letters.isEmpty else { return [] }
-        let ids = letters.map { "\($0.collection.rawValue)/\($0.recordID)" }
-        _ = try await store.delete(from: .deadLetters, where: .ids(ids), limit: ids.count)
+        for collection in Set(letters.map(\.collection)) {
+            try await remove(collection: collection, recordIDs: letters.filter { $0.collection == collection }.map(\.recordID))
+        }
         return letters.compactMap(\.record)
+    }
+
+    /// Removes the letters of these records.
+    public func remove(collection: CollectionName, recordIDs: [String]) async throws(StoreError) {
+        guard !recordIDs.isEmpty else { return }
+        let ids = recordIDs.map { "\(collection.rawValue)/\($0)" }
+        _ = try await store.delete(from: .deadLetters, where: .ids(ids), limit: ids.count)
     }
 
     private static func letter(_ document: Document) -> Letter {

@@ -71,9 +71,7 @@ public final class Ingestor: Sendable {
     /// small while the store is slower than ingest; without one, half the queue only starts a flush early.
     public convenience init(settings: Settings, flag: PersistenceFlag, spooling: Bool = false, durableSink: GroupCommitter? = nil) {
         self.init(
-            rules: OutcomeRules(sideBetWindowTicks: settings.sideBetWindowTicks,
-                                sideBetPayoutMultiplier: settings.sideBetPayoutMultiplier,
-                                sampleEveryTicks: settings.streamSampleEveryTicks),
+            rules: OutcomeRules(settings: settings),
             sizes: BufferSizes(settings: settings), pendingCapacity: settings.maxPending,
             highWater: spooling ? settings.spoolHighWater : nil,
             dropsWhenFull: settings.overflowPolicy == .dropOldest, flag: flag, durableSink: durableSink)

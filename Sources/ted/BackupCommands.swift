@@ -163,6 +163,9 @@ enum BackupSession {
         } catch let error as BackupError {
             await store.close()
             throw CommandOutput.failure(MongoURL.scrub(error.message, url: settings.mongoURL))
+        } catch let error as StoreError {
+            await store.close()
+            throw CommandOutput.failure(MongoURL.scrub(error.message, url: settings.mongoURL))
         } catch {
             await store.close()
             throw error

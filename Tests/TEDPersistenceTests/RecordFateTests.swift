@@ -91,6 +91,42 @@ import TEDStore
         await store.close()
     }
 
+    /// `ted dead-letters redrive`: straight into the store. A letter goes only once its record is stored; refused
+    /// again it keeps the new error; retryable it stays as it was.
+    @Test(arguments: Backend.allCases)
+    func theOfflineRedriveRemovesOnlyTheLettersItStored(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        try await store.schema.createIndex(IndexSpec(name: "price_unique", keys: [("price", 1)], unique: true), on: .tickSamples)
+        let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
+        let flush = scheduler(ingestor, store)
+        ingestor.ingest(Self.ticks("a", [1.0, 1.0, 1.0, 2.0]) + Self.ticks("b", [1.0]))
+        #expect(await flush.flushPending(deadline: nil))
+        let deadLetters = DeadLetters(store: store)
+        #expect(Set(try await deadLetters.list(limit: 10).map(\.recordID)) == ["a:1", "a:2", "b:0"])
+
+        // The index is still there: every record is refused again and keeps its letter, with the new error.
+        let later = Feed.start.addingTimeInterval(3600)
+        let again = try await DeadLetterRedrive(store: store, rules: OutcomeRules()).run(limit: 10, now: later)
+        #expect(again.stored == 0 && again.refusedAgain == 3 && again.firstError != nil)
+        #expect(try await deadLetters.list(limit: 10).allSatisfy { $0.failedAt == later })
+
+        // The index dropped, the store failing for one collection: nothing stored, nothing removed.
+        try await store.schema.dropIndex(named: "price_unique", on: .tickSamples)
+        let flaky = FaultInjectingStore(store)
+        flaky.faults.withLock { $0.failing = [.tickSamples] }
+        let failed = try await DeadLetterRedrive(store: flaky, rules: OutcomeRules()).run(limit: 10, now: later)
+        #expect(failed.retryable == 3 && failed.stored == 0)
+        #expect(try await deadLetters.count() == 3)
+
+        // The cause fixed: two of three re-driven, then the last; each stored once.
+        #expect(try await DeadLetterRedrive(store: store, rules: OutcomeRules()).run(limit: 2, now: later).stored == 2)
+        #expect(try await deadLetters.count() == 1)
+        #expect(try await DeadLetterRedrive(store: store, rules: OutcomeRules()).run(limit: 10, now: later).stored == 1)
+        #expect(try await deadLetters.count() == 0)
+        #expect(try await store.count(.tickSamples, where: .all) == 5)
+        await store.close()
+    }
+
     @Test func oneCollectionsFailureNeverHoldsAnother() async throws {
         let store = FaultInjectingStore(try makeStore(.sqlite))
         store.faults.withLock { $0.failing = [.games] }

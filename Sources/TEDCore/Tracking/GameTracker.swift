@@ -36,6 +36,12 @@ public struct OutcomeRules: Sendable, Equatable {
         self.sideBetPayoutMultiplier = sideBetPayoutMultiplier
         self.sampleEveryTicks = sampleEveryTicks
     }
+
+    /// The rules the settings configure (`SIDE_BET_WINDOW_TICKS`, its payout, `STREAM_SAMPLE_EVERY_TICKS`).
+    public init(settings: Settings) {
+        self.init(sideBetWindowTicks: settings.sideBetWindowTicks, sideBetPayoutMultiplier: settings.sideBetPayoutMultiplier,
+                  sampleEveryTicks: settings.streamSampleEveryTicks)
+    }
 }
 
 /// Derives games, tick samples and outcomes from the event stream. Pure state, no I/O, not thread-safe:
