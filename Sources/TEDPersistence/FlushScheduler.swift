@@ -129,7 +129,7 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
             let started = ContinuousClock.now
             let fates = await writeBatch(batch.records, to: batch.collection)
             ingestor.settle(batch, fates: fates)
-            if !report(fates, started: started, of: batch.collection, from: "", written: &written) {
+            if !report(FateTally(fates), records: fates.count, started: started, of: batch.collection, from: "", written: &written) {
                 failed.insert(batch.collection)
             }
         }
@@ -163,16 +163,8 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
             guard let collection = batch.collection, !batch.isEmpty else { return }
             let started = ContinuousClock.now
             let fates = await writeBatch(batch.records, to: collection)
-            var kept: [SpoolEntry] = []
-            var stored = 0, rejected = 0
-            for (entry, fate) in zip(batch.entries, fates) {
-                switch fate {
-                case .stored, .alreadyStored: stored += 1
-                case .refused: rejected += 1
-                case .retryable: kept.append(entry)
-                }
-            }
-            let done = batch.removing(keeping: kept)
+            let tally = FateTally(fates)
+            let done = batch.removing(keeping: tally.retried(batch.entries))
             do {
                 try await spool.remove(done)
             } catch {
@@ -181,8 +173,9 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                 failed.insert(collection)
                 continue
             }
-            ingestor.spoolDrained(collection, stored: stored, rejected: rejected, superseded: done.superseded)
-            if !report(fates, started: started, of: collection, from: " from the spool", written: &written) {
+            ingestor.spoolDrained(collection, stored: tally.stored + tally.alreadyStored, rejected: tally.rejected,
+                                  superseded: done.superseded)
+            if !report(tally, records: fates.count, started: started, of: collection, from: " from the spool", written: &written) {
                 failed.insert(collection)
             }
         }
@@ -216,31 +209,21 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
 
     /// Records the outcome of one batch once for both sources (statistics, metrics, the error log operators grep
     /// for). Returns false when some of its records must be written again.
-    private func report(_ fates: [RecordFate], started: ContinuousClock.Instant, of collection: CollectionName,
+    private func report(_ tally: FateTally, records: Int, started: ContinuousClock.Instant, of collection: CollectionName,
                         from origin: String, written: inout [CollectionName: Int]) -> Bool {
-        var tally = FlushStatistics.Tally()
-        var retryError: StoreError?
-        for fate in fates {
-            switch fate {
-            case .stored: tally.stored += 1
-            case .alreadyStored: tally.alreadyStored += 1
-            case .refused: tally.rejected += 1
-            case .retryable(let error): retryError = retryError ?? error
-            }
-        }
         let duration = ContinuousClock.now - started
-        if tally.stored + tally.alreadyStored + tally.rejected > 0 {
+        if tally.done > 0 {
             statistics.recordBatch(collection, tally, at: Date())
             written[collection, default: 0] += tally.stored + tally.alreadyStored
         }
-        guard let retryError else {
-            FlushMetrics.batch(collection, documents: fates.count, duration: duration, ok: true)
+        guard let retryError = tally.retryError else {
+            FlushMetrics.batch(collection, documents: records, duration: duration, ok: true)
             return true
         }
         statistics.recordFailure(retryError, at: Date())
-        FlushMetrics.batch(collection, documents: fates.count, duration: duration, ok: false)
+        FlushMetrics.batch(collection, documents: records, duration: duration, ok: false)
         logger.error("Error persisting \(collection)\(origin): \(retryError.message)",
-                     metadata: ["collection": "\(collection)", "records": "\(fates.count)"])
+                     metadata: ["collection": "\(collection)", "records": "\(records)"])
         return false
     }
 

@@ -36,14 +36,8 @@ public final class FlushStatistics: Sendable {
     func setRunning(_ running: Bool) { state.withLock { $0.running = running } }
 
     /// What one batch came to, record by record.
-    struct Tally {
-        var stored = 0
-        var alreadyStored = 0
-        var rejected = 0
-    }
-
     /// A batch whose records were all stored, already stored or refused (none to retry).
-    func recordBatch(_ collection: CollectionName, _ tally: Tally, at date: Date) {
+    func recordBatch(_ collection: CollectionName, _ tally: FateTally, at date: Date) {
         state.withLock {
             $0.savedByCollection[collection, default: 0] += tally.stored + tally.alreadyStored
             $0.alreadyStoredByCollection[collection, default: 0] += tally.alreadyStored

@@ -128,20 +128,13 @@ public struct PendingQueue: Sendable {
     /// Each record of the batch met its own fate (`fates` in the batch's order): stored ones are done, refused ones
     /// are counted `rejected` (the caller dead-lettered them), retryable ones go back to the front.
     public mutating func settle(_ batch: Batch, fates: [RecordFate]) {
-        var retry: [Entry] = []
-        var stored = 0, rejected = 0
-        for (entry, fate) in zip(batch.entries, fates) {
-            switch fate {
-            case .stored, .alreadyStored: stored += 1
-            case .refused: rejected += 1
-            case .retryable: retry.append(entry)
-            }
-        }
+        let tally = FateTally(fates)
+        let retry = tally.retried(batch.entries)
         // The retried part stays in flight until `putBack`, which must still see what was spooled meanwhile.
-        queues[batch.collection]!.inFlight -= stored + rejected
-        count -= stored + rejected
-        ledger.add(.stored, batch.collection, stored)
-        ledger.add(.rejected, batch.collection, rejected)
+        queues[batch.collection]!.inFlight -= tally.done
+        count -= tally.done
+        ledger.add(.stored, batch.collection, tally.stored + tally.alreadyStored)
+        ledger.add(.rejected, batch.collection, tally.rejected)
         let rest = Batch(collection: batch.collection, entries: retry)
         if retry.isEmpty { finishFlight(rest) } else { putBack(rest) }
     }
