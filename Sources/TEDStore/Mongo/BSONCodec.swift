@@ -139,11 +139,7 @@ struct BSONWriter {
             append(v.bitPattern)
         case .string(let s):
             try writeHeader(BSONType.string, key: key)
-            let utf8 = Array(s.utf8)
-            guard let length = Int32(exactly: utf8.count + 1) else { throw StoreError(.operationFailed, "string too large for BSON") }
-            append(length)
-            bytes.append(contentsOf: utf8)
-            bytes.append(0)
+            try appendString(s)
         case .document(let d):
             try writeHeader(BSONType.document, key: key)
             try writeDocument(d, depth: depth + 1)
@@ -160,10 +156,7 @@ struct BSONWriter {
             bytes.append(b ? 1 : 0)
         case .date(let date):
             try writeHeader(BSONType.dateTime, key: key)
-            guard let milliseconds = Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded()) else {
-                throw StoreError(.operationFailed, "date out of the BSON range")
-            }
-            append(milliseconds)
+            try appendDate(date)
         case .null:
             try writeHeader(BSONType.null, key: key)
         case .int32(let v):
@@ -175,7 +168,24 @@ struct BSONWriter {
         }
     }
 
-    private mutating func append<T: FixedWidthInteger>(_ value: T) {
+    /// A string value: its length with the terminator, its UTF-8 bytes, the terminator.
+    mutating func appendString(_ value: String) throws(StoreError) {
+        let utf8 = value.utf8
+        guard let length = Int32(exactly: utf8.count + 1) else { throw StoreError(.operationFailed, "string too large for BSON") }
+        append(length)
+        bytes.append(contentsOf: utf8)
+        bytes.append(0)
+    }
+
+    /// A UTC datetime: milliseconds since the epoch.
+    mutating func appendDate(_ date: Date) throws(StoreError) {
+        guard let milliseconds = Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded()) else {
+            throw StoreError(.operationFailed, "date out of the BSON range")
+        }
+        append(milliseconds)
+    }
+
+    mutating func append<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 }

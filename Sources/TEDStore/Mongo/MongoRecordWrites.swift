@@ -100,21 +100,24 @@ extension MongoStore {
 
     /// The selector (nil for an insert) and the document or update of one record.
     static func operation(for record: StoreRecord) throws(StoreError) -> (selector: [UInt8]?, document: [UInt8]) {
-        let selector = try BSONCodec.encode(["_id": .string(record.id)])
         switch record {
         case .tickSample(let sample):
-            return (nil, try BSONCodec.encode(sample.document))
+            return (nil, try RecordBSON.tickSample(sample))
         case .prediction(let prediction):
             let update = MongoMergeUpdates.factWithOutcome(
                 prediction.document, outcomeFields: MongoMergeUpdates.predictionOutcome, resolved: prediction.isResolved)
-            return (selector, try BSONCodec.encode(update))
+            return (try selector(of: record), try BSONCodec.encode(update))
         case .sideBet(let sideBet):
             let update = MongoMergeUpdates.factWithOutcome(
                 sideBet.document, outcomeFields: MongoMergeUpdates.sideBetOutcome, resolved: sideBet.isResolved)
-            return (selector, try BSONCodec.encode(update))
+            return (try selector(of: record), try BSONCodec.encode(update))
         case .game(let game):
-            return (selector, try BSONCodec.encode(MongoMergeUpdates.game(game)))
+            return (try selector(of: record), try BSONCodec.encode(MongoMergeUpdates.game(game)))
         }
+    }
+
+    private static func selector(of record: StoreRecord) throws(StoreError) -> [UInt8] {
+        try BSONCodec.encode(["_id": .string(record.id)])
     }
 
     /// A duplicate `_id` on insert is a record already stored; a duplicate on any other unique index, like any
