@@ -55,6 +55,8 @@ public struct BatchWriter: Sendable {
     /// the games of predictions and side bets just written (the store resolves and recounts those whose game it holds
     /// as ended; resolved ones count too, since the game's own write may have come before them).
     private static func gamesToResolve(_ records: [StoreRecord], fates: [RecordFate], in collection: CollectionName) -> [String] {
+        // Tick samples change no outcome, and they are most of what is written.
+        guard collection != .tickSamples else { return [] }
         var ids: [String] = []
         var seen: Set<String> = []
         for (record, fate) in zip(records, fates) where fate == .stored || fate == .alreadyStored {
