@@ -123,19 +123,28 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                 logger.info("Persisted: {\(summary)}")
             }
         }
-        var failed: Set<CollectionName> = []
-        if let spool { await drainSpool(spool, deadline: deadline, written: &written, failed: &failed) }
-        while !shouldStop(before: deadline), let batch = ingestor.takeBatch(limit: batchSize, excluding: failed) {
-            let started = ContinuousClock.now
-            let fates = await writeBatch(batch.records, to: batch.collection)
-            ingestor.settle(batch, fates: fates)
-            if !report(FateTally(fates), records: fates.count, started: started, of: batch.collection, from: "", written: &written) {
-                failed.insert(batch.collection)
+        var round = FlushRound(replaysSpool: spool != nil)
+        while true {
+            switch round.next(stop: shouldStop(before: deadline)) {
+            case .replaySpool(let excluding):
+                await replaySpoolBatch(excluding: excluding, round: &round, written: &written)
+            case .writeMemory(let excluding):
+                guard let batch = ingestor.takeBatch(limit: batchSize, excluding: excluding) else {
+                    round.sourceExhausted()
+                    continue
+                }
+                let started = ContinuousClock.now
+                let fates = await writeBatch(batch.records, to: batch.collection)
+                ingestor.settle(batch, fates: fates)
+                let complete = report(FateTally(fates), records: fates.count, started: started, of: batch.collection,
+                                      from: "", written: &written)
+                round.batchWritten(batch.collection, complete: complete)
+            case .finish(let spill):
+                // A collection the store cannot take now: what is pending moves to the spool (disk, not memory).
+                if spill { await spillToSpool() }
+                return round.succeeded
             }
         }
-        // A collection the store cannot take now: what is pending moves to the spool (disk, not memory or records).
-        if !failed.isEmpty { await spillToSpool() }
-        return failed.isEmpty
     }
 
     /// Whether a flush stops before its next batch: the flag went off, its deadline passed, or shutdown began during
@@ -147,38 +156,35 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         return Task.isShuttingDownGracefully
     }
 
-    /// Replays the spool, oldest first, collection by collection, until the flush stops. Retried records stay in the
-    /// spool; stored and refused ones leave it.
-    private func drainSpool(_ spool: Spool, deadline: C.Instant?, written: inout [CollectionName: Int],
-                            failed: inout Set<CollectionName>) async {
-        while !shouldStop(before: deadline) {
-            let batch: SpoolBatch
-            do {
-                batch = try await spool.peekOldest(limit: batchSize, excluding: failed)
-            } catch {
-                logger.error("Error reading the spool: \(error.message)")
-                failed.formUnion(CollectionName.flushed)
-                return
-            }
-            guard let collection = batch.collection, !batch.isEmpty else { return }
-            let started = ContinuousClock.now
-            let fates = await writeBatch(batch.records, to: collection)
-            let tally = FateTally(fates)
-            let done = batch.removing(keeping: tally.retried(batch.entries))
-            do {
-                try await spool.remove(done)
-            } catch {
-                // Written but still in the spool: written again later, idempotently.
-                logger.error("Error removing replayed records from the spool: \(error.message)")
-                failed.insert(collection)
-                continue
-            }
-            ingestor.spoolDrained(collection, stored: tally.stored + tally.alreadyStored, rejected: tally.rejected,
-                                  superseded: done.superseded)
-            if !report(tally, records: fates.count, started: started, of: collection, from: " from the spool", written: &written) {
-                failed.insert(collection)
-            }
+    /// Replays the spool's oldest batch of a collection not excluded. Retried records stay in the spool; stored and
+    /// refused ones leave it.
+    private func replaySpoolBatch(excluding: Set<CollectionName>, round: inout FlushRound,
+                                  written: inout [CollectionName: Int]) async {
+        guard let spool else { return round.sourceExhausted() }
+        let batch: SpoolBatch
+        do {
+            batch = try await spool.peekOldest(limit: batchSize, excluding: excluding)
+        } catch {
+            logger.error("Error reading the spool: \(error.message)")
+            return round.spoolUnreadable()
         }
+        guard let collection = batch.collection, !batch.isEmpty else { return round.sourceExhausted() }
+        let started = ContinuousClock.now
+        let fates = await writeBatch(batch.records, to: collection)
+        let tally = FateTally(fates)
+        let done = batch.removing(keeping: tally.retried(batch.entries))
+        do {
+            try await spool.remove(done)
+        } catch {
+            // Written but still in the spool: written again later, idempotently.
+            logger.error("Error removing replayed records from the spool: \(error.message)")
+            return round.spoolNotUpdated(collection)
+        }
+        ingestor.spoolDrained(collection, stored: tally.stored + tally.alreadyStored, rejected: tally.rejected,
+                              superseded: done.superseded)
+        let complete = report(tally, records: fates.count, started: started, of: collection, from: " from the spool",
+                              written: &written)
+        round.batchWritten(collection, complete: complete)
     }
 
     /// Writes one batch and dead-letters what the store refused for good. A refused record whose dead-letter cannot
