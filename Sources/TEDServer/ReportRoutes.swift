@@ -22,13 +22,12 @@ struct ReportRoutes: Sendable {
 
     func register(on router: Router<some RequestContext>) {
         router.get("/api/persistence/metrics") { request, _ -> Response in
-            let raw = request.uri.queryParameters.get("hours") ?? "24"
-            guard let hours = Int(raw), (1...Self.maximumHours).contains(hours) else {
-                return JSONResponse.error(.badRequest, "hours must be a whole number from 1 to \(Self.maximumHours)", field: "hours")
-            }
-            let inferred = request.uri.queryParameters.get("include_inferred") ?? "false"
-            guard let includeInferred = Bool(inferred) else {
-                return JSONResponse.error(.badRequest, "include_inferred must be true or false", field: "include_inferred")
+            let hours: Int, includeInferred: Bool
+            do throws(BadParameter) {
+                hours = try request.reportHours(maximum: Self.maximumHours)
+                includeInferred = try request.includeInferred()
+            } catch {
+                return error.response
             }
             return await bounded { await metrics(hours: hours, includeInferred: includeInferred) }
         }

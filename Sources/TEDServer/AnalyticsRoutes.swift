@@ -1,0 +1,55 @@
+import Foundation
+import Hummingbird
+import TEDCore
+import TEDPersistence
+
+/// `GET /api/persistence/analytics`: how each model version and the side bets did over the last `hours` hours,
+/// computed by the store (`StoredAnalytics`). Answers `"enabled": false` while persistence is off, 503 when the store
+/// fails or every report place is taken.
+struct AnalyticsRoutes: Sendable {
+    let analytics: StoredAnalytics
+    let now: @Sendable () -> Date
+
+    init(runtime: PersistenceRuntime, now: @escaping @Sendable () -> Date = { Date() }) {
+        analytics = StoredAnalytics(runtime: runtime)
+        self.now = now
+    }
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/api/persistence/analytics") { request, _ -> Response in
+            let query: AnalyticsQuery, hours: Int
+            do throws(BadParameter) {
+                hours = try request.reportHours(maximum: ReportRoutes.maximumHours)
+                query = AnalyticsQuery(hours: hours, until: now(), modelVersion: try Self.modelVersion(request),
+                                       includeInferred: try request.includeInferred())
+            } catch {
+                return error.response
+            }
+            return await answer(query, hours: hours)
+        }
+    }
+
+    /// `model_version`: absent for every model, else 1 to 200 bytes without NUL (what a stored version can be).
+    private static func modelVersion(_ request: Request) throws(BadParameter) -> String? {
+        guard let model = request.uri.queryParameters.get("model_version") else { return nil }
+        let maximum = AnalyticsQuery.maximumModelVersionLength
+        guard !model.isEmpty, model.utf8.count <= maximum, !model.utf8.contains(0) else {
+            throw BadParameter(field: "model_version", message: "model_version must be 1 to \(maximum) characters, without NUL")
+        }
+        return model
+    }
+
+    private func answer(_ query: AnalyticsQuery, hours: Int) async -> Response {
+        switch await analytics.report(query) {
+        case .disabled:
+            return JSONResponse.make(.ok, ["enabled": false, "message": "Persistence is disabled", "hours": JSONValue(hours)])
+        case .report(let report):
+            return JSONResponse.make(.ok, report.json(hours: hours, query: query))
+        case .busy(let limit):
+            return JSONResponse.error(.serviceUnavailable, "too many report queries at once (\(limit)); retry shortly",
+                                      headers: [.retryAfter: "1"])
+        case .storeFailed(let message):
+            return JSONResponse.error(.serviceUnavailable, "store unavailable: " + message)
+        }
+    }
+}
