@@ -24,6 +24,8 @@ extension MongoStore {
         }
         for group in sideBetGroups { tally.add(AnalyticsPipelines.sideBetGroup(group)) }
 
+        // One median query per model version with resolved predictions (MongoDB 4.4 has no per-group rank without
+        // gathering the values): a deployment has a handful of models, and each query is stopped after readMaxTimeMS.
         var medians: [String: Double] = [:]
         for (model, count) in tally.rankedE40 {
             var ofModel = range
