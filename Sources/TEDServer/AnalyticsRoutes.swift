@@ -4,14 +4,14 @@ import TEDCore
 import TEDPersistence
 
 /// `GET /api/persistence/analytics`: how each model version and the side bets did over the last `hours` hours,
-/// computed by the store (`StoredAnalytics`). Answers `"enabled": false` while persistence is off, 503 when the store
-/// fails or every report place is taken.
+/// computed by the store (`StoredReports.analytics`) as one of the report queries the gate allows at once.
+/// Answers `"enabled": false` while persistence is off, 503 when the store fails or every report place is taken.
 struct AnalyticsRoutes: Sendable {
-    let analytics: StoredAnalytics
+    let runtime: PersistenceRuntime
     let now: @Sendable () -> Date
 
     init(runtime: PersistenceRuntime, now: @escaping @Sendable () -> Date = { Date() }) {
-        analytics = StoredAnalytics(runtime: runtime)
+        self.runtime = runtime
         self.now = now
     }
 
@@ -25,7 +25,7 @@ struct AnalyticsRoutes: Sendable {
             } catch {
                 return error.response
             }
-            return await answer(query, hours: hours)
+            return await runtime.reports.respond { await analytics(query, hours: hours) }
         }
     }
 
@@ -39,17 +39,14 @@ struct AnalyticsRoutes: Sendable {
         return model
     }
 
-    private func answer(_ query: AnalyticsQuery, hours: Int) async -> Response {
-        switch await analytics.report(query) {
-        case .disabled:
-            return JSONResponse.make(.ok, ["enabled": false, "message": "Persistence is disabled", "hours": JSONValue(hours)])
-        case .report(let report):
+    private func analytics(_ query: AnalyticsQuery, hours: Int) async -> Response {
+        do throws(StoredReports.ReportError) {
+            guard let report = try await StoredReports(runtime: runtime).analytics(query) else {
+                return JSONResponse.persistenceDisabled(hours: hours)
+            }
             return JSONResponse.make(.ok, report.json(hours: hours, query: query))
-        case .busy(let limit):
-            return JSONResponse.error(.serviceUnavailable, "too many report queries at once (\(limit)); retry shortly",
-                                      headers: [.retryAfter: "1"])
-        case .storeFailed(let message):
-            return JSONResponse.error(.serviceUnavailable, "store unavailable: " + message)
+        } catch {
+            return error.response
         }
     }
 }

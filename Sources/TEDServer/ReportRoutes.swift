@@ -41,16 +41,12 @@ struct ReportRoutes: Sendable {
     }
 
     /// Runs a report if one of the report places is free; else 503 at once (the write path is never what waits).
-    private func bounded(_ report: () async -> Response) async -> Response {
-        if let response = await runtime.reports.run(report) { return response }
-        return JSONResponse.error(.serviceUnavailable, "too many report queries at once (\(runtime.reports.limit)); retry shortly",
-                                  headers: [.retryAfter: "1"])
-    }
+    private func bounded(_ report: () async -> Response) async -> Response { await runtime.reports.respond(report) }
 
     func metrics(hours: Int, includeInferred: Bool = false) async -> Response {
         do throws(StoredReports.ReportError) {
             guard let report = try await reports.metrics(hours: hours, includeInferred: includeInferred, now: now()) else {
-                return JSONResponse.make(.ok, ["enabled": false, "message": "Persistence is disabled", "hours": JSONValue(hours)])
+                return JSONResponse.persistenceDisabled(hours: hours)
             }
             return JSONResponse.make(.ok, report)
         } catch {
@@ -67,9 +63,5 @@ struct ReportRoutes: Sendable {
         }
     }
 
-    private func failure(_ error: StoredReports.ReportError) -> Response {
-        switch error {
-        case .storeUnavailable(let message): JSONResponse.error(.serviceUnavailable, message)
-        }
-    }
+    private func failure(_ error: StoredReports.ReportError) -> Response { error.response }
 }

@@ -1,35 +1,16 @@
 import TEDCore
 import TEDStore
 
-/// The analytics report for the HTTP layer, which never talks to a store: read from the configured store through
-/// the report gate (`PersistenceRuntime.reports`), so it never runs beside more than one other report.
-public struct StoredAnalytics: Sendable {
-    public enum Answer: Sendable, Equatable {
-        /// Persistence is off or no store is configured: nothing is read.
-        case disabled
-        case report(AnalyticsReport)
-        /// Every report place is taken: retry shortly.
-        case busy(limit: Int)
-        /// The store failed; the message carries no credentials.
-        case storeFailed(String)
-    }
-
-    let runtime: PersistenceRuntime
-
-    public init(runtime: PersistenceRuntime) {
-        self.runtime = runtime
-    }
-
-    public func report(_ query: AnalyticsQuery) async -> Answer {
-        guard runtime.flag.isEnabled, let store = runtime.store else { return .disabled }
-        let mongoURL = runtime.settings.mongoURL
-        let answer = await runtime.reports.run { () async -> Answer in
-            do throws(StoreError) {
-                return .report(try await store.analytics(query))
-            } catch {
-                return .storeFailed(MongoURL.scrub(error.message, url: mongoURL))
-            }
+/// The analytics report (`GET /api/persistence/analytics`) for the HTTP layer, which never talks to a store.
+extension StoredReports {
+    /// How each model version and the side bets did over `query`'s window, computed by the store
+    /// (`DocumentStore.analytics`). Nil while reports do not read the store (persistence off, no store).
+    public func analytics(_ query: AnalyticsQuery) async throws(ReportError) -> AnalyticsReport? {
+        guard runtime.flag.isEnabled, let store = runtime.store else { return nil }
+        do throws(StoreError) {
+            return try await store.analytics(query)
+        } catch {
+            throw failure(error)
         }
-        return answer ?? .busy(limit: runtime.reports.limit)
     }
 }
