@@ -22,13 +22,12 @@ struct ReportRoutes: Sendable {
 
     func register(on router: Router<some RequestContext>) {
         router.get("/api/persistence/metrics") { request, _ -> Response in
-            let raw = request.uri.queryParameters.get("hours") ?? "24"
-            guard let hours = Int(raw), (1...Self.maximumHours).contains(hours) else {
-                return JSONResponse.error(.badRequest, "hours must be a whole number from 1 to \(Self.maximumHours)", field: "hours")
-            }
-            let inferred = request.uri.queryParameters.get("include_inferred") ?? "false"
-            guard let includeInferred = Bool(inferred) else {
-                return JSONResponse.error(.badRequest, "include_inferred must be true or false", field: "include_inferred")
+            let hours: Int, includeInferred: Bool
+            do throws(BadParameter) {
+                hours = try request.reportHours(maximum: Self.maximumHours)
+                includeInferred = try request.includeInferred()
+            } catch {
+                return error.response
             }
             return await bounded { await metrics(hours: hours, includeInferred: includeInferred) }
         }
@@ -42,16 +41,12 @@ struct ReportRoutes: Sendable {
     }
 
     /// Runs a report if one of the report places is free; else 503 at once (the write path is never what waits).
-    private func bounded(_ report: () async -> Response) async -> Response {
-        if let response = await runtime.reports.run(report) { return response }
-        return JSONResponse.error(.serviceUnavailable, "too many report queries at once (\(runtime.reports.limit)); retry shortly",
-                                  headers: [.retryAfter: "1"])
-    }
+    private func bounded(_ report: () async -> Response) async -> Response { await runtime.reports.respond(report) }
 
     func metrics(hours: Int, includeInferred: Bool = false) async -> Response {
         do throws(StoredReports.ReportError) {
             guard let report = try await reports.metrics(hours: hours, includeInferred: includeInferred, now: now()) else {
-                return JSONResponse.make(.ok, ["enabled": false, "message": "Persistence is disabled", "hours": JSONValue(hours)])
+                return JSONResponse.persistenceDisabled(hours: hours)
             }
             return JSONResponse.make(.ok, report)
         } catch {
@@ -68,9 +63,5 @@ struct ReportRoutes: Sendable {
         }
     }
 
-    private func failure(_ error: StoredReports.ReportError) -> Response {
-        switch error {
-        case .storeUnavailable(let message): JSONResponse.error(.serviceUnavailable, message)
-        }
-    }
+    private func failure(_ error: StoredReports.ReportError) -> Response { error.response }
 }

@@ -149,6 +149,12 @@ public protocol DocumentStore: Sendable {
     var schema: any SchemaStore { get }
 
     func close() async
+
+    // Analytics (issue 14).
+    /// How each model version and the side bets did over `query`'s window (`GET /api/persistence/analytics`),
+    /// computed in the database with bounded memory: records grouped and summed there (`AnalyticsTally`), medians
+    /// ranked there. Records with `end_inferred` count only with `query.includeInferred`, as in `aggregateHour`.
+    func analytics(_ query: AnalyticsQuery) async throws(StoreError) -> AnalyticsReport
 }
 
 extension DocumentStore {

@@ -80,6 +80,9 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     }
 
     func close() async { await base.close() }
+
+    // Analytics (issue 14).
+    func analytics(_ query: AnalyticsQuery) async throws(StoreError) -> AnalyticsReport { try await base.analytics(query) }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.

@@ -18,7 +18,13 @@ import TEDStore
         let app: Application<RouterResponder<BasicRequestContext>>
     }
 
-    static func fixture(enabled: Bool) throws -> Fixture {
+    /// A SQLite store and a runtime over it, with the report routes (or the routes `register` adds) on a router.
+    static func fixture(
+        enabled: Bool,
+        register: (PersistenceRuntime, Router<BasicRequestContext>) -> Void = { runtime, router in
+            ReportRoutes(runtime: runtime, jobs: JobsStatus(instanceID: "test-instance"), now: { now }).register(on: router)
+        }
+    ) throws -> Fixture {
         var settings = Settings()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ted-report-\(UUID().uuidString)")
         settings.sqlitePath = directory.appendingPathComponent("ted.sqlite").path
@@ -27,7 +33,7 @@ import TEDStore
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: Ingestor(settings: settings, flag: flag),
                                          store: store, statistics: FlushStatistics())
         let router = Router(context: BasicRequestContext.self)
-        ReportRoutes(runtime: runtime, jobs: JobsStatus(instanceID: "test-instance"), now: { now }).register(on: router)
+        register(runtime, router)
         return Fixture(runtime: runtime, store: store, app: Application(router: router))
     }
 

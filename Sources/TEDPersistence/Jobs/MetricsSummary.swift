@@ -1,4 +1,5 @@
 import Foundation
+import TEDCore
 import TEDStore
 
 /// Totals over a run of `metrics_hourly` documents. Counts add up; shares are recomputed from the summed counts
@@ -47,6 +48,6 @@ public struct MetricsSummary: Sendable, Equatable {
     public var accuracyTwoWindows: Double? { share(withinTwoWindows, of: predictionsResolved) }
     public var accuracyThreeWindows: Double? { share(withinThreeWindows, of: predictionsResolved) }
     public var averageE40: Double? { e40Weight > 0 ? e40WeightedSum / Double(e40Weight) : nil }
-    /// Net payout per settled bet, in percent (as the hourly documents compute it).
-    public var roiPercentage: Double? { betsWon + betsLost > 0 ? netPayout / Double(betsWon + betsLost) * 100 : nil }
+    /// Net payout per settled bet, in percent (as the hourly documents and the analytics compute it).
+    public var roiPercentage: Double? { SideBetAnalytics.roiPercentage(netPayout: netPayout, settledBets: betsWon + betsLost) }
 }

@@ -97,7 +97,7 @@ public struct StoredReports: Sendable {
         ]
     }
 
-    private func failure(_ error: StoreError) -> ReportError {
+    func failure(_ error: StoreError) -> ReportError {
         .storeUnavailable("store unavailable: " + MongoURL.scrub(error.message, url: runtime.settings.mongoURL))
     }
 }

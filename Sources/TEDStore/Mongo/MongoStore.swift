@@ -168,10 +168,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
     // MARK: - Hourly metrics
 
     public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
-        var inRange: Document = ["created_at": .document(["$gte": .date(start), "$lt": .date(end)])]
-        // Games, predictions and side bets alike carry `end_inferred`; older documents without it count as seen.
-        if !includeInferred { inRange["end_inferred"] = .document(["$ne": .bool(true)]) }
-        let range = inRange
+        let range = HourlyPipelines.range(start: start, end: end, includeInferred: includeInferred)
         let gamesQuery = try BSONCodec.encode(range)
         let predictionsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.predictions(range))])
         let sideBetsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.sideBets(range))])
@@ -393,7 +390,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
         }
     }
 
-    private func aggregate(_ handle: OpaquePointer, pipeline: [UInt8], options: [UInt8]? = nil, context: String) throws(StoreError) -> [Document] {
+    func aggregate(_ handle: OpaquePointer, pipeline: [UInt8], options: [UInt8]? = nil, context: String) throws(StoreError) -> [Document] {
         try withBSONView(pipeline) { pipeline throws(StoreError) in
             func run(_ options: OpaquePointer?) throws(StoreError) -> [Document] {
                 guard let cursor = mongoc_collection_aggregate(handle, MONGOC_QUERY_NONE, pipeline, options, nil) else {
@@ -486,23 +483,31 @@ extension DocumentFilter {
 
 /// The hourly metrics pipelines: everything is counted, averaged and ranked by the server.
 enum HourlyPipelines {
-    private static let resolved: DocumentValue = .document(["$eq": .array(["$resolved", true])])
+    /// The records created in [start, end), without those marked `end_inferred` unless `includeInferred`.
+    static func range(start: Date, end: Date, includeInferred: Bool) -> Document {
+        var range: Document = ["created_at": .document(["$gte": .date(start), "$lt": .date(end)])]
+        // Games, predictions and side bets alike carry `end_inferred`; older documents without it count as seen.
+        if !includeInferred { range["end_inferred"] = .document(["$ne": .bool(true)]) }
+        return range
+    }
 
-    private static func isNumber(_ path: String) -> DocumentValue { .document(["$isNumber": .string(path)]) }
+    static let resolved: DocumentValue = .document(["$eq": .array(["$resolved", true])])
 
-    private static func all(_ conditions: DocumentValue...) -> DocumentValue { .document(["$and": .array(conditions)]) }
+    static func isNumber(_ path: String) -> DocumentValue { .document(["$isNumber": .string(path)]) }
+
+    static func all(_ conditions: DocumentValue...) -> DocumentValue { .document(["$and": .array(conditions)]) }
 
     /// 1 when `condition` holds, else 0: summed, it counts.
-    private static func countIf(_ condition: DocumentValue) -> DocumentValue {
+    static func countIf(_ condition: DocumentValue) -> DocumentValue {
         .document(["$sum": .document(["$cond": .array([condition, .int32(1), .int32(0)])])])
     }
 
     /// `value` when `condition` holds, else null (which `$avg` and `$sum` skip).
-    private static func valueIf(_ condition: DocumentValue, _ value: DocumentValue) -> DocumentValue {
+    static func valueIf(_ condition: DocumentValue, _ value: DocumentValue) -> DocumentValue {
         .document(["$cond": .array([condition, value, .null])])
     }
 
-    private static func absoluteErrorAtMost(_ ticks: Int32) -> DocumentValue {
+    static func absoluteErrorAtMost(_ ticks: Int32) -> DocumentValue {
         countIf(all(resolved, isNumber("$error_metrics.absolute_error"),
                     .document(["$lte": .array(["$error_metrics.absolute_error", .int32(ticks)])])))
     }

@@ -545,7 +545,7 @@ enum SQLiteMetadata {
 enum SQLiteHourlyMetrics {
     /// The rows of [?1, ?2), without those marked `end_inferred` unless ?3 (a JSON `true` reads as 1; older rows
     /// without the field count as seen).
-    private static let inRange = "created_at >= ?1 AND created_at < ?2 AND (?3 OR json_extract(doc, '$.end_inferred') IS NOT 1)"
+    static let inRange = "created_at >= ?1 AND created_at < ?2 AND (?3 OR json_extract(doc, '$.end_inferred') IS NOT 1)"
 
     private static let games = "SELECT count(*) FROM \"games\" WHERE \(inRange)"
 
@@ -564,15 +564,13 @@ enum SQLiteHourlyMetrics {
             FROM "predictions" WHERE \(inRange))
         """
 
-    /// The middle value, or the mean of the two middle values for an even count; NULL when there is none.
-    private static let medianE40 = """
-        SELECT avg(e40) FROM (
-            SELECT e40, row_number() OVER (ORDER BY e40) AS position, count(*) OVER () AS total
-            FROM (SELECT json_extract(doc, '$.error_metrics.e40') AS e40 FROM "predictions"
-                WHERE \(inRange) AND json_type(doc, '$.resolved') = 'true'
-                    AND json_type(doc, '$.error_metrics.e40') IN ('integer', 'real')))
-        WHERE position IN ((total + 1) / 2, (total + 2) / 2)
-        """
+    /// The predictions whose e40 the median ranks: resolved, e40 a number.
+    static let rankedE40 = "json_type(doc, '$.resolved') = 'true' AND json_type(doc, '$.error_metrics.e40') IN ('integer', 'real')"
+
+    /// The hour's one median (a single group); no row when there is none.
+    private static let medianE40 = SQLiteMedian.select("e40", groupedBy: "period", from: """
+        SELECT 0 AS period, json_extract(doc, '$.error_metrics.e40') AS e40 FROM "predictions" WHERE \(inRange) AND \(rankedE40)
+        """)
 
     /// `net_payout` sums the payouts of settled bets (BET and WON or LOST).
     private static let sideBets = """
@@ -604,7 +602,7 @@ enum SQLiteHourlyMetrics {
                 metrics.withinTwoWindows = row.int64(5)
                 metrics.withinThreeWindows = row.int64(6)
             }
-            metrics.medianE40 = try database.rows(medianE40, range) { $0.optionalDouble(0) }.first ?? nil
+            metrics.medianE40 = try database.rows(medianE40, range) { $0.optionalDouble(1) }.first ?? nil
         }
         if try database.tableExists(CollectionName.sideBets.rawValue) {
             try database.withStatement(sideBets, range) { row throws(StoreError) in
@@ -617,8 +615,8 @@ enum SQLiteHourlyMetrics {
                 metrics.netPayout = row.double(5)
             }
         }
-        let settled = metrics.betsWon + metrics.betsLost
-        metrics.roiPercentage = settled > 0 ? metrics.netPayout / Double(settled) * 100 : nil
+        metrics.roiPercentage = SideBetAnalytics.roiPercentage(netPayout: metrics.netPayout,
+                                                               settledBets: Int(metrics.betsWon + metrics.betsLost))
         return metrics.document
     }
 }
