@@ -36,6 +36,7 @@ public enum TEDApplication {
         DeadLetterRoutes(runtime: runtime, access: access).register(on: router)
         ReportRoutes(runtime: runtime, jobs: jobs).register(on: router)
         StatusRoutes(runtime: runtime, version: version).register(on: router)
+        ConsoleRoutes(runtime: runtime).register(on: router)
         if let registry {
             let exporter = MetricsExporter(registry: registry, runtime: runtime)
             router.get("/metrics") { _, _ -> Response in
