@@ -38,18 +38,17 @@ import TEDStore
         return Service(runtime: runtime, store: store, app: app)
     }
 
-    /// Five games of the simulator's feed, sent as `ted simulate` sends it (NDJSON to /api/ingest), timed as if
-    /// played over the last minutes.
+    /// Five whole games of the simulator's feed (none started after the fifth rug), as `ted simulate` sends it:
+    /// NDJSON to /api/ingest, 1000 events a request, timed as if played over the last minutes.
     static func simulatedFeed() -> [[UInt8]] {
         var configuration = FeedGenerator.Configuration(seed: 14)
         configuration.startTime = Date().addingTimeInterval(-900)
         var generator = FeedGenerator(configuration: configuration)
-        var bodies: [[UInt8]] = []
-        while generator.gamesFinished < 5 {
-            let events = generator.next(atLeast: 1000)
-            bodies.append(events.flatMap { $0.json.serialized + [UInt8(ascii: "\n")] })
+        var events: [FeedGenerator.Event] = []
+        while generator.gamesFinished < 5 { events += generator.nextTick() }
+        return stride(from: 0, to: events.count, by: 1000).map { start in
+            events[start..<min(start + 1000, events.count)].flatMap { $0.json.serialized + [UInt8(ascii: "\n")] }
         }
-        return bodies
     }
 
     @Test func theConsoleRendersTheStoredGamesAndTheAccountingInChromium() async throws {

@@ -57,9 +57,10 @@ function runs(points) {
 
 /**
  * A line over time. `points`: [{t: Date, v: number|null}] oldest first. `options.format` labels the values,
- * `options.max` fixes the top of the axis (e.g. 1 for a share), `options.label` names the chart for screen readers.
+ * `options.max` fixes the top of the axis (e.g. 1 for a share), `options.domain` the period shown ([from, to] Dates;
+ * by default the points' own), `options.label` names the chart for screen readers.
  */
-export function timeChart(points, { label, format = count, max, withDate = false } = {}) {
+export function timeChart(points, { label, format = count, max, domain, withDate = false } = {}) {
   const { width, height } = TIME_CHART;
   const svg = frame(TIME_CHART, label);
   const values = points.map((p) => p.v).filter((v) => v != null);
@@ -68,12 +69,10 @@ export function timeChart(points, { label, format = count, max, withDate = false
     return svg;
   }
   const top = max ?? niceMax(Math.max(...values));
-  const times = points.map((p) => p.t.getTime());
-  const x = scale([Math.min(...times), Math.max(...times)], [MARGIN.left, width - MARGIN.right]);
+  const [first, last] = domain ?? [points[0].t, points.at(-1).t];
+  const x = scale([first.getTime(), last.getTime()], [MARGIN.left, width - MARGIN.right]);
   const y = scale([0, top], [height - MARGIN.bottom, MARGIN.top]);
   yAxis(svg, y, top, format, width);
-  const first = points[0].t;
-  const last = points.at(-1).t;
   svg.append(
     node("text", { x: MARGIN.left, y: height - 6, class: "axis" }, clock(first, withDate)),
     node("text", { x: width - MARGIN.right, y: height - 6, "text-anchor": "end", class: "axis" }, clock(last, withDate)),

@@ -1,7 +1,7 @@
 // The operator console: polls the service's JSON API and renders it. Sections render independently, so one
 // failing route never blanks the others; a route that answers 404 is a feature this service does not have.
 
-import { bind, count, decimal, duration, el, fillTable, percent, time } from "./format.js";
+import { bind, count, decimal, duration, el, fillTable, percent, percentage, time } from "./format.js";
 import { gameChart, timeChart } from "./charts.js";
 
 const POLL_MS = 5000;
@@ -156,7 +156,7 @@ async function loadGames() {
   const stored = await readStore(`/api/persistence/games?limit=${GAMES_SHOWN}`);
   if (stored) return { games: stored.games, source: stored.enabled === false ? "from memory (persistence is off)" : "from the store" };
   const memory = await getJSON(`/api/prediction-history?limit=${GAMES_SHOWN}`);
-  return { games: memory.games, source: "from memory" };
+  return { games: memory.games.toReversed(), source: "from memory" };  // the history lists oldest first
 }
 
 function renderGames({ games, source }) {
@@ -243,22 +243,23 @@ function renderMetrics(metrics) {
     "accuracy-2": percent(metrics.accuracy_2_windows),
     "mean-e40": decimal(metrics.average_e40, 3),
     "median-e40": decimal(metrics.median_e40, 3),
-    roi: metrics.side_bets.roi_percentage == null ? "–" : `${decimal(metrics.side_bets.roi_percentage, 1)} %`,
+    roi: percentage(metrics.side_bets.roi_percentage),
   });
-  const withDate = metrics.hours > 24;
+  // The whole period on the axis (hours without records have no point), with dates: it starts on another day.
+  const period = { withDate: true, domain: [new Date(metrics.period_start), new Date(metrics.period_end)] };
   const accuracy = hourlyPoints(metrics.hourly, (h) => {
     const resolved = h.predictions_resolved;
     return resolved ? h.prediction_metrics.within_1_window / resolved : null;
   });
   const e40 = hourlyPoints(metrics.hourly, (h) => h.prediction_metrics?.mean_e40 ?? null);
   $('[data-chart="hourly-accuracy"]').replaceChildren(timeChart(accuracy, {
-    label: "Share of predictions within one window, by hour", format: (v) => percent(v, 0), max: 1, withDate,
+    label: "Share of predictions within one window, by hour", format: (v) => percent(v, 0), max: 1, ...period,
   }));
   $('[data-chart="hourly-e40"]').replaceChildren(timeChart(e40, {
-    label: "Mean e40 by hour", format: (v) => decimal(v, 2), withDate,
+    label: "Mean e40 by hour", format: (v) => decimal(v, 2), ...period,
   }));
   $('[data-chart="hourly-resolved"]').replaceChildren(timeChart(hourlyPoints(metrics.hourly, (h) => h.predictions_resolved), {
-    label: "Predictions resolved by hour", withDate,
+    label: "Predictions resolved by hour", ...period,
   }));
 }
 
@@ -286,8 +287,7 @@ function renderAnalytics(analytics, metrics) {
     "bets-lost": count(bets?.lost ?? totals.bets_lost),
     "bets-void": bets ? count(bets.void) : "n/a",
     "net-payout": decimal(bets?.net_payout ?? totals.net_payout),
-    "bets-roi": (bets?.roi_percentage ?? totals.roi_percentage) == null ? "–"
-      : `${decimal(bets?.roi_percentage ?? totals.roi_percentage, 1)} %`,
+    "bets-roi": percentage(bets?.roi_percentage ?? totals.roi_percentage),
   });
 }
 

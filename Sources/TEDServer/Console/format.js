@@ -13,9 +13,14 @@ export function decimal(value, digits = 2) {
   return value == null ? DASH : value.toFixed(digits);
 }
 
+/** A value already in percent (such as an ROI). */
+export function percentage(value, digits = 1) {
+  return value == null ? DASH : `${value.toFixed(digits)} %`;
+}
+
 /** A share (0…1) as a percentage. */
 export function percent(share, digits = 1) {
-  return share == null ? DASH : `${(share * 100).toFixed(digits)} %`;
+  return percentage(share == null ? null : share * 100, digits);
 }
 
 /** Seconds as "3 d 4 h", "5 h 12 min", "4 min 3 s" or "12 s". */
