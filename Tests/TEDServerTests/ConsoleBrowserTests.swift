@@ -16,28 +16,6 @@ import TEDStore
     static let artefacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build/test-artefacts")
 
-    struct Service {
-        let runtime: PersistenceRuntime
-        let store: SQLiteStore
-        let app: Application<RouterResponder<TEDRequestContext>>
-    }
-
-    static func service() throws -> Service {
-        var settings = Settings()
-        settings.adminToken = "console-test-admin"
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ted-console-\(UUID().uuidString)")
-        settings.sqlitePath = directory.appendingPathComponent("ted.sqlite").path
-        let store = try SQLiteStore(path: settings.sqlitePath, logger: Logger(label: "test"))
-        let flag = PersistenceFlag(enabled: true, source: .api, backendName: "SQLite", logger: Logger(label: "test"))
-        let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: Ingestor(settings: settings, flag: flag),
-                                         store: store, statistics: FlushStatistics())
-        let router = TEDApplication.router(runtime: runtime, registry: nil, version: "console-test",
-                                           jobs: JobsStatus(instanceID: "console-test"))
-        // The live test framework binds it to `localhost` on a free port.
-        let app = Application(router: router)
-        return Service(runtime: runtime, store: store, app: app)
-    }
-
     /// Five whole games of the simulator's feed (none started after the fifth rug), as `ted simulate` sends it:
     /// NDJSON to /api/ingest, 1000 events a request, timed as if played over the last minutes.
     static func simulatedFeed() -> [[UInt8]] {
@@ -53,7 +31,10 @@ import TEDStore
 
     @Test func theConsoleRendersTheStoredGamesAndTheAccountingInChromium() async throws {
         let chromium = try Chromium()
-        let service = try Self.service()
+        // Persistence on, with an SQLite store; the live test framework binds it to `localhost` on a free port.
+        let service = try HTTPTests.fixture(enabled: true, adminToken: "console-test-admin",
+                                            jobs: JobsStatus(instanceID: "console-test"))
+        let store = try #require(service.runtime.store)
         try await service.app.test(.live) { client in
             let port = try #require(client.port)
             for body in Self.simulatedFeed() {
@@ -62,7 +43,7 @@ import TEDStore
                     #expect(response.status == .accepted)
                 }
             }
-            let flush = FlushScheduler(ingestor: service.runtime.ingestor, store: service.store, interval: .seconds(1),
+            let flush = FlushScheduler(ingestor: service.runtime.ingestor, store: store, interval: .seconds(1),
                                        batchSize: 1000, shutdownGrace: .seconds(5), clock: ContinuousClock(),
                                        statistics: service.runtime.statistics, logger: Logger(label: "test"))
             let sampler = TimelineSampler(runtime: service.runtime)
@@ -71,7 +52,7 @@ import TEDStore
             sampler.sample(at: Date().addingTimeInterval(-5))
             sampler.sample(at: Date())
 
-            let games = try await service.store.find(.games, where: .all, sort: nil, limit: nil).compactMap { $0["game_id"]?.stringValue }
+            let games = try await store.find(.games, where: .all, sort: nil, limit: nil).compactMap { $0["game_id"]?.stringValue }
             #expect(games.count == 5)
             let viewed = try #require(games.last)
             let detail = try await Self.get(client, "/api/persistence/game/\(viewed)")
@@ -125,6 +106,7 @@ import TEDStore
                 #expect(part.contains("Not available on this service.") == (answered == .notFound), "\(route)")
             }
             #expect(dom.contains("None: nothing was refused."))
+            #expect(!dom.contains("not run by this process"))  // this process runs the jobs: their status is shown
 
             let shots = [("console.png", 1280, 900), ("console-full.png", 1280, 3400), ("console-phone.png", 412, 2600)]
             for (name, width, height) in shots {
@@ -133,7 +115,7 @@ import TEDStore
                 print("console screenshot: \(file.path)")
             }
         }
-        await service.store.close()
+        await store.close()
     }
 
     static func get(_ client: some TestClientProtocol, _ uri: String) async throws -> JSONValue {

@@ -16,7 +16,8 @@ import TEDStore
     }
 
     static func fixture(enabled: Bool = false, adminToken: String? = nil, ingestToken: String? = nil,
-                        maxBodyBytes: Int = 4 << 20, corsOrigins: [String] = [], rateLimit: Int? = nil) throws -> Fixture {
+                        maxBodyBytes: Int = 4 << 20, corsOrigins: [String] = [], rateLimit: Int? = nil,
+                        jobs: JobsStatus? = nil) throws -> Fixture {
         var settings = Settings()
         settings.corsOrigins = corsOrigins
         settings.rateLimitPerSecond = rateLimit
@@ -29,7 +30,7 @@ import TEDStore
         let flag = PersistenceFlag(enabled: enabled, source: .default, backendName: "SQLite", logger: Logger(label: "test"))
         let ingestor = Ingestor(settings: settings, flag: flag)
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store, statistics: FlushStatistics())
-        let app = Application(router: TEDApplication.router(runtime: runtime, registry: nil, version: "test"))
+        let app = Application(router: TEDApplication.router(runtime: runtime, registry: nil, version: "test", jobs: jobs))
         return Fixture(runtime: runtime, app: app)
     }
 
