@@ -118,6 +118,57 @@ import TEDStore
         await store.close()
     }
 
+    /// The console's page with one more module, `/test/probe.js`, that works the switch as a user would: it waits for
+    /// the flag to show "on", switches with a wrong token, then with the right one, and writes what the page said
+    /// into `data-probe` on the body.
+    static let probePage = String(decoding: PackageResources.console_html, as: UTF8.self)
+        .replacingOccurrences(of: "</head>", with: #"<script type="module" src="/test/probe.js"></script></head>"#)
+
+    static let probeScript = """
+        const until = async (check) => {
+          for (let i = 0; i < 400 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+        };
+        const $ = (selector) => document.querySelector(selector);
+        const message = () => $("#flag-message").textContent;
+        const checked = () => $("#flag-switch").getAttribute("aria-checked");
+        const said = [];
+        async function switchWith(token) {
+          const before = message();
+          $("#flag-switch").click();
+          await until(() => $("#token-dialog").open);
+          $("#token-input").value = token;
+          $('#token-dialog button[value="ok"]').click();
+          await until(() => message() !== before);
+          said.push(`${message()} (token kept: ${sessionStorage.getItem("ted.adminToken")})`);
+        }
+        await until(() => checked() === "true");
+        await switchWith("wrong-token");
+        await switchWith("console-test-admin");
+        await until(() => checked() === "false");
+        document.body.dataset.probe = [...said, `switch checked: ${checked()}`].join(" / ");
+        """
+
+    @Test func theSwitchAsksForTheAdminTokenAndTurnsPersistenceOff() async throws {
+        let chromium = try Chromium()
+        let service = try HTTPTests.fixture(enabled: true, adminToken: "console-test-admin") { router in
+            router.get("/test/probe.html") { _, _ in Self.text(Self.probePage, contentType: "text/html; charset=utf-8") }
+            router.get("/test/probe.js") { _, _ in Self.text(Self.probeScript, contentType: "text/javascript; charset=utf-8") }
+        }
+        try await service.app.test(.live) { client in
+            let port = try #require(client.port)
+            let dom = try await chromium.dumpDOM("http://localhost:\(port)/test/probe.html", budgetMilliseconds: 20000)
+            #expect(dom.contains(#"data-probe="a valid admin token is required (token kept: null) / "#
+                                 + #"Persistence is off. (token kept: console-test-admin) / switch checked: false""#))
+        }
+        #expect(!service.runtime.flag.isEnabled)
+        #expect(service.runtime.flag.snapshot.source == .api)
+        await service.runtime.store?.close()
+    }
+
+    static func text(_ text: String, contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
     static func get(_ client: some TestClientProtocol, _ uri: String) async throws -> JSONValue {
         try await client.execute(uri: uri, method: .get) { response in
             #expect(response.status == .ok, "\(uri)")
