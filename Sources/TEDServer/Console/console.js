@@ -329,6 +329,7 @@ function renderJobs(jobs) {
 
 function renderFlagHistory(history) {
   const table = $("#flag-history table");
+  bind($("#flag-history"), { "history-unsynced": history?.unsynced ? `${count(history.unsynced)} not yet in the store` : "" });
   if (!history) {
     fillTable(table, [], NOT_AVAILABLE);
     return;
