@@ -44,7 +44,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
-        // HTTP API.
+        // HTTP API, and the operator console's page compiled into the binary (`PackageResources.*` byte arrays).
         .target(name: "TEDServer", dependencies: [
             "TEDCore", "TEDBuffers", "TEDPersistence",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -52,6 +52,9 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "DequeModule", package: "swift-collections"),
+        ], resources: [
+            .embedInCode("Console/console.html"), .embedInCode("Console/console.css"),
+            .embedInCode("Console/console.js"), .embedInCode("Console/charts.js"), .embedInCode("Console/format.js"),
         ]),
         // The `ted` command: argument parsing, wiring, process lifecycle.
         .executableTarget(name: "ted", dependencies: [

@@ -3,6 +3,7 @@
 #
 #   ted_root                 repo root (derived from this file's location)
 #   ensure_system_packages   libmongoc/libbson/sqlite3/zlib headers + pkg-config
+#   ensure_chromium          headless Chromium for the console's browser tests
 #   ensure_secantus_venv     SecantusDB (MongoDB-compatible test server) venv
 #   free_port                prints a free loopback TCP port
 #   start_secantus PORT STORAGE_DIR LOGFILE   background server, sets SECANTUS_PID
@@ -51,6 +52,27 @@ ensure_system_packages() {
         "${packages[@]}" </dev/null
     pkg-config --exists libmongoc-1.0 libbson-1.0 sqlite3 zlib ||
         ted_die "pkg-config still cannot find libmongoc-1.0, libbson-1.0, sqlite3 and zlib after installing ${packages[*]}"
+}
+
+# Installs Debian's Chromium (the console's browser tests render the page in it) unless one is on the PATH or
+# TED_CHROMIUM names one.
+ensure_chromium() {
+    if [[ -n "${TED_CHROMIUM:-}" ]] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+        return 0
+    fi
+    if [[ "$(id -u)" -ne 0 ]]; then
+        ted_die "chromium is missing (the console's browser tests need it); install it with:
+    sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium"
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        ted_die "chromium is missing and apt-get is not available; install Chromium and set TED_CHROMIUM to its path"
+    ted_log "installing chromium (the console's browser tests)"
+    if [[ "$_ted_apt_updated" -eq 0 ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
+        _ted_apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium </dev/null
+    command -v chromium >/dev/null 2>&1 || ted_die "chromium is still not on the PATH after installing it"
 }
 
 # Creates (or reuses) the SecantusDB venv. Serialised with flock when

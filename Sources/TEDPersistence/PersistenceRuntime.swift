@@ -15,6 +15,8 @@ public final class PersistenceRuntime: Sendable {
     public let startedAt: Date
     /// Report queries at once (as many as the MongoDB store has read clients).
     public let reports = ReportGate(limit: 2)
+    /// The last minutes of the write path, sampled by `TimelineSampler` (empty where no sampler runs).
+    public let timeline = Timeline()
     private let requestFlushAction: @Sendable () -> Void
     private let lastPing = Mutex<(at: ContinuousClock.Instant, reachable: Bool)?>(nil)
 

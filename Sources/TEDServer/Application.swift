@@ -37,6 +37,7 @@ public enum TEDApplication {
         ReportRoutes(runtime: runtime, jobs: jobs).register(on: router)
         AnalyticsRoutes(runtime: runtime).register(on: router)
         StatusRoutes(runtime: runtime, version: version).register(on: router)
+        ConsoleRoutes(runtime: runtime).register(on: router)
         if let registry {
             let exporter = MetricsExporter(registry: registry, runtime: runtime)
             router.get("/metrics") { _, _ -> Response in

@@ -73,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         services.append(IdleGameMonitor(ingestor: ingestor, timeout: settings.gameIdleTimeout, logger: Logger(label: "ted.games")))
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
                                          statistics: statistics, spool: spool, requestFlush: requestFlush)
+        services.append(TimelineSampler(runtime: runtime))
         let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs, logger: logger)
         // Shutdown runs in reverse order: the HTTP server stops accepting first, then the flush drains.
         let group = ServiceGroup(configuration: .init(

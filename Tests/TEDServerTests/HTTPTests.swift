@@ -16,7 +16,9 @@ import TEDStore
     }
 
     static func fixture(enabled: Bool = false, adminToken: String? = nil, ingestToken: String? = nil,
-                        maxBodyBytes: Int = 4 << 20, corsOrigins: [String] = [], rateLimit: Int? = nil) throws -> Fixture {
+                        maxBodyBytes: Int = 4 << 20, corsOrigins: [String] = [], rateLimit: Int? = nil,
+                        jobs: JobsStatus? = nil,
+                        extraRoutes: (Router<TEDRequestContext>) -> Void = { _ in }) throws -> Fixture {
         var settings = Settings()
         settings.corsOrigins = corsOrigins
         settings.rateLimitPerSecond = rateLimit
@@ -29,8 +31,9 @@ import TEDStore
         let flag = PersistenceFlag(enabled: enabled, source: .default, backendName: "SQLite", logger: Logger(label: "test"))
         let ingestor = Ingestor(settings: settings, flag: flag)
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store, statistics: FlushStatistics())
-        let app = Application(router: TEDApplication.router(runtime: runtime, registry: nil, version: "test"))
-        return Fixture(runtime: runtime, app: app)
+        let router = TEDApplication.router(runtime: runtime, registry: nil, version: "test", jobs: jobs)
+        extraRoutes(router)
+        return Fixture(runtime: runtime, app: Application(router: router))
     }
 
     static func json(_ response: TestResponse) throws -> JSONObject {
