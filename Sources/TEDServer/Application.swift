@@ -35,6 +35,7 @@ public enum TEDApplication {
         PersistenceRoutes(runtime: runtime, access: access, jobs: jobs).register(on: router)
         DeadLetterRoutes(runtime: runtime, access: access).register(on: router)
         ReportRoutes(runtime: runtime, jobs: jobs).register(on: router)
+        GameRecordingRoutes(runtime: runtime).register(on: router)
         StatusRoutes(runtime: runtime, version: version).register(on: router)
         if let registry {
             let exporter = MetricsExporter(registry: registry, runtime: runtime)

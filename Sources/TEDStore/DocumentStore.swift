@@ -149,6 +149,14 @@ public protocol DocumentStore: Sendable {
     var schema: any SchemaStore { get }
 
     func close() async
+
+    // MARK: Game recordings (issue 14, helper "recordings")
+
+    /// Up to `limit` tick samples of `gameID` with a tick above `afterTick`, ascending by tick, without their
+    /// features: one page of the game's recording. Read through the `_id` range of this service's keys
+    /// (`game_id:tick`, see `RecordedTick.idRange`), so no secondary index is needed on the busiest collection;
+    /// tick samples stored under other `_id`s (TED-V1's ObjectIds) are not found.
+    func recordedTicks(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoreError) -> [RecordedTick]
 }
 
 extension DocumentStore {

@@ -80,6 +80,11 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     }
 
     func close() async { await base.close() }
+
+    // Game recordings (issue 14, helper "recordings").
+    func recordedTicks(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoreError) -> [RecordedTick] {
+        try await base.recordedTicks(ofGame: gameID, afterTick: afterTick, limit: limit)
+    }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.
