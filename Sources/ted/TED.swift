@@ -9,6 +9,7 @@ struct TED: AsyncParsableCommand {
         abstract: "Persistence service for the rugs.fun game tracker.",
         version: version,
         subcommands: [ServeCommand.self, MigrateCommand.self, CleanupCommand.self, SimulateCommand.self,
-                      BackupCommand.self, RestoreCommand.self, VerifyCommand.self],
+                      BackupCommand.self, RestoreCommand.self, VerifyCommand.self,
+                      ExportCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
