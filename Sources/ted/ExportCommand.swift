@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import TEDCore
 import TEDPersistence
 import TEDStore
@@ -66,31 +65,24 @@ struct ExportCommand: AsyncParsableCommand {
         } catch {
             throw CommandOutput.failure(error.message)
         }
-        let settings = try SettingsLoader.loadOrExit(environment: ProcessInfo.processInfo.environment)
-        let store: any DocumentStore
-        do throws(StoreError) {
-            store = try await StoreFactory.open(settings: settings, logger: Logger(label: "ted.export"))
-        } catch {
-            throw CommandOutput.failure("Cannot open the \(settings.backend.rawValue) store: \(MongoURL.scrub(error.message, url: settings.mongoURL))")
-        }
-        let exporter = CollectionExporter(store: store)
-        let line = isatty(STDERR_FILENO) == 1 ? ProgressLine() : nil
-        do throws(ExportError) {
-            for collection in plan.skipped { print("  \(collection): left out (its records have no game_id)") }
-            for job in plan.jobs {
-                var total: Int?
-                if line != nil { total = try await exporter.count(job.schema, query: plan.query) }
-                let result = try await exporter.export(job.schema, query: plan.query, format: plan.format, to: job.path) { progress in
-                    line?.show(progress, total: total)
+        try await BackupSession.run { store, settings in
+            let exporter = CollectionExporter(store: store)
+            let line = isatty(STDERR_FILENO) == 1 ? ProgressLine() : nil
+            do throws(ExportError) {
+                for collection in plan.skipped { print("  \(collection): left out (its records have no game_id)") }
+                for job in plan.jobs {
+                    var total: Int?
+                    if line != nil { total = try await exporter.count(job.schema, query: plan.query) }
+                    let result = try await exporter.export(job.schema, query: plan.query, format: plan.format, to: job.path) { progress in
+                        line?.show(progress, total: total)
+                    }
+                    line?.clear()
+                    print("✓ \(job.schema.collection): \(result.records) record(s) → \(job.path) (\(CommandOutput.formatBytes(result.bytes)))")
                 }
+            } catch {
                 line?.clear()
-                print("✓ \(job.schema.collection): \(result.records) record(s) → \(job.path) (\(CommandOutput.formatBytes(result.bytes)))")
+                throw CommandOutput.failure(MongoURL.scrub(error.message, url: settings.mongoURL))
             }
-            await store.close()
-        } catch {
-            line?.clear()
-            await store.close()
-            throw CommandOutput.failure(MongoURL.scrub(error.message, url: settings.mongoURL))
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Testing
 import TEDCore
 @testable import TEDPersistence
@@ -8,22 +7,9 @@ import TEDStore
 /// `ted export` on both stores: every record of a collection, in its documented schema; NDJSON and CSV that parse
 /// back; the same bytes from SQLite and MongoDB; the time and game filters; one page in memory at a time.
 @Suite struct ExportTests {
-    enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case sqlite, mongodb
-        var testDescription: String { rawValue }
-    }
-
-    static let logger = Logger(label: "test.export")
     static let base = Date(timeIntervalSince1970: 1_800_000_000.123)
     static let gameCount = 12
     static let formats = ExportFormat.allCases
-
-    static func makeStore(_ backend: Backend) throws -> any DocumentStore {
-        switch backend {
-        case .mongodb: try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger)
-        case .sqlite: try SQLiteStore(path: TestServer.temporaryDirectory().appendingPathComponent("ted.sqlite").path, logger: logger)
-        }
-    }
 
     /// Records of every exported collection, with what the encoders must get right: features in no sorted order,
     /// optional nested objects both present and null, a model version with a quote and a comma, fractional dates.
@@ -112,9 +98,9 @@ import TEDStore
         try JSONParser.parseLines(bytes).map { try #require($0.objectValue) }
     }
 
-    @Test(arguments: Backend.allCases)
-    func anExportHoldsExactlyTheStoredRecordsAndParsesBack(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func anExportHoldsExactlyTheStoredRecordsAndParsesBack(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         try await Self.fill(store)
         let source = Self.documents()
@@ -135,9 +121,9 @@ import TEDStore
         }
     }
 
-    @Test(arguments: Backend.allCases)
-    func valuesKeepTheirMeaningInBothFormats(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func valuesKeepTheirMeaningInBothFormats(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         try await Self.fill(store)
         let predictions = try Self.ndjsonObjects(try await Self.export(store, .predictions, .ndjson))
@@ -170,8 +156,8 @@ import TEDStore
     }
 
     @Test func bothStoresGiveTheSameBytes() async throws {
-        let sqlite = try Self.makeStore(.sqlite)
-        let mongo = try Self.makeStore(.mongodb)
+        let sqlite = try BothStores.sqlite.makeStore()
+        let mongo = try BothStores.mongodb.makeStore()
         defer { Task { await sqlite.close(); await mongo.close() } }
         try await Self.fill(sqlite)
         try await Self.fill(mongo, reshuffle: true)
@@ -185,9 +171,9 @@ import TEDStore
         }
     }
 
-    @Test(arguments: Backend.allCases)
-    func theTimeAndGameFiltersSelectTheirRecords(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func theTimeAndGameFiltersSelectTheirRecords(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         try await Self.fill(store)
         let source = Self.documents()
@@ -217,9 +203,9 @@ import TEDStore
         }
     }
 
-    @Test(arguments: Backend.allCases)
-    func onePageIsReadAndWrittenAtATime(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func onePageIsReadAndWrittenAtATime(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         try await Self.fill(store)
         let directory = try TestServer.temporaryDirectory()
@@ -241,9 +227,9 @@ import TEDStore
         #expect(left == ["ticks.csv"])
     }
 
-    @Test(arguments: Backend.allCases)
-    func anEmptyExportIsAHeaderOrNothing(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func anEmptyExportIsAHeaderOrNothing(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         #expect(try await Self.export(store, .sideBets, .ndjson).isEmpty)
         #expect(try CSV.parse(try await Self.export(store, .sideBets, .csv)) == [ExportSchema.sideBets.columns])

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Testing
 import TEDCore
 import TEDPersistence
@@ -8,20 +7,7 @@ import TEDStore
 /// Game recordings and the games list on both stores: ticks page by tick (not by key text), completeness and gaps
 /// on the sampling grid, the 100-gap cap over a recording longer than one read page, and the latest games.
 @Suite struct GameRecordingTests {
-    enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case sqlite, mongodb
-        var testDescription: String { rawValue }
-    }
-
-    static let logger = Logger(label: "test.recordings")
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
-
-    static func makeStore(_ backend: Backend) throws -> any DocumentStore {
-        switch backend {
-        case .mongodb: try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger)
-        case .sqlite: try SQLiteStore(path: TestServer.temporaryDirectory().appendingPathComponent("ted.sqlite").path, logger: logger)
-        }
-    }
 
     static func sample(_ game: String, _ tick: Int) -> Document {
         TickSample(gameID: game, tick: tick, price: 1 + Double(tick) / 100, features: JSONObject([("x", .int(Int64(tick)))]),
@@ -61,9 +47,9 @@ import TEDStore
         return (ticks, pages)
     }
 
-    @Test(arguments: Backend.allCases)
-    func ticksPageInTickOrderAndOnlyOfTheirGame(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func ticksPageInTickOrderAndOnlyOfTheirGame(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         // Ticks 0–120 but 10, 11 and 20: as text "100" < "11" < "2", so only a numeric order gives them back sorted.
         let stored = (0...120).filter { ![10, 11, 20].contains($0) }
@@ -100,9 +86,9 @@ import TEDStore
         #expect(try await games.recording(ofGame: "nope", afterTick: -1, limit: 10) == nil)
     }
 
-    @Test(arguments: Backend.allCases)
-    func aGameWithoutTicksOrTicksWithoutAGameStillHaveARecording(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func aGameWithoutTicksOrTicksWithoutAGameStillHaveARecording(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         try await Self.insert([Self.game("joined", first: 40, end: 99)], into: .games, store)
         try await Self.insert((50...60).map { Self.sample("orphan", $0) }, into: .tickSamples, store)
@@ -123,9 +109,9 @@ import TEDStore
         #expect(orphan.nextAfterTick == 59)
     }
 
-    @Test(arguments: Backend.allCases)
-    func gapsAreCappedAndCountedOverSeveralReadPages(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func gapsAreCappedAndCountedOverSeveralReadPages(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         // Every other tick of 0–12 000: 6001 ticks, more than one read page (5000), and 6000 one-tick gaps.
         let stored = Array(stride(from: 0, through: 12_000, by: 2))
@@ -146,9 +132,9 @@ import TEDStore
         #expect(c.gapsTruncated)
     }
 
-    @Test(arguments: Backend.allCases)
-    func completenessFollowsTheSamplingGrid(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func completenessFollowsTheSamplingGrid(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         // STREAM_SAMPLE_EVERY_TICKS=5: ticks 0, 5, …, 100 are the recording; 25 and 30 are missing, and the game ended
         // at 107, so 105 is missing too.
@@ -164,9 +150,9 @@ import TEDStore
         #expect(c.completeness == 19.0 / 22)
     }
 
-    @Test(arguments: Backend.allCases)
-    func theLatestGamesComeNewestFirst(_ backend: Backend) async throws {
-        let store = try Self.makeStore(backend)
+    @Test(arguments: BothStores.allCases)
+    func theLatestGamesComeNewestFirst(_ backend: BothStores) async throws {
+        let store = try backend.makeStore()
         defer { Task { await store.close() } }
         let created = (0..<12).map { Self.start.addingTimeInterval(Double($0) * 60) }
         try await Self.insert(created.enumerated().map { Self.game("game-\($0.offset)", end: 10, createdAt: $0.element) },
