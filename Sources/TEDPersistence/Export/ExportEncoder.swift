@@ -131,19 +131,22 @@ struct ExportEncoder {
             }
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            writeCSVCell(value, into: &out)
+            if case .json = field.kind, value != .null {
+                writeCSVField(value.serializedString, into: &out)  // JSON text whatever the value, a bare string too
+            } else {
+                writeCSVCell(value, into: &out)
+            }
         }
     }
 
     /// Null (and a non-finite number, which JSON cannot hold either) is an empty cell; text is quoted when it must
-    /// be; numbers and booleans are written as in JSON; a free-form object is its JSON text.
+    /// be; numbers and booleans are written as in JSON.
     private static func writeCSVCell(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .null: return
         case .double(let number) where !number.isFinite: return
         case .string(let text): writeCSVField(text, into: &out)
-        case .int, .double, .bool: value.write(into: &out)
-        case .array, .object: writeCSVField(value.serializedString, into: &out)
+        case .int, .double, .bool, .array, .object: writeCSVField(value.serializedString, into: &out)
         }
     }
 
