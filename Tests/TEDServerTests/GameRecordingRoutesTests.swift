@@ -133,6 +133,26 @@ import TEDStore
         }
     }
 
+    @Test func readsWaitForNoOneWhenTheReportPlacesAreTaken() async throws {
+        let f = try Self.fixture(enabled: true)
+        // Slow reports hold every place of the gate until released (one stream each: a stream has one reader).
+        let releases = (0..<f.runtime.reports.limit).map { _ in AsyncStream<Void>.makeStream() }
+        let holders = releases.map { release in
+            Task { await f.runtime.reports.run { for await _ in release.stream { break } } }
+        }
+        while await f.runtime.reports.run({ () }) != nil { await Task.yield() }
+        try await f.app.test(.router) { client in
+            for uri in ["/api/persistence/games", "/api/persistence/game/g/ticks"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .serviceUnavailable, "\(uri)")
+                    #expect(response.headers[.retryAfter] == "1")
+                }
+            }
+        }
+        for release in releases { release.continuation.finish() }
+        for holder in holders { _ = await holder.value }
+    }
+
     @Test func aFailingStoreIsA503() async throws {
         let store = try MongoStore(url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200", database: "down", logger: Logger(label: "test"))
         let f = try Self.fixture(enabled: true, store: store)
