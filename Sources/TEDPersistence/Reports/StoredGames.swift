@@ -48,8 +48,7 @@ public struct StoredGames: Sendable {
     /// The stored games that started (`created_at`) before `before`, newest first, as the game endpoint shows them.
     public func latest(limit: Int, before: Date?) async throws(Failure) -> [JSONValue] {
         let filter = before.map { DocumentFilter.dateRange("created_at", from: nil, to: $0) } ?? .all
-        return try await reading {
-            () throws(StoreError) in
+        return try await reading { () throws(StoreError) in
             try await store.find(.games, where: filter, sort: DocumentSort("created_at", ascending: false), limit: limit)
                 .map(\.json)
         }
@@ -57,8 +56,7 @@ public struct StoredGames: Sendable {
 
     /// Up to `limit` ticks of `gameID` after `afterTick`, and the completeness of its whole recording; nil when
     /// neither the game nor any of its ticks is stored. One pass over the game's ticks, `completenessPageSize` at a
-    /// time, serves both: memory holds one read page and the asked page (plus one tick, which tells whether the
-    /// asked page is the last).
+    /// time, serves both: memory holds one read page and the asked page, whatever the length of the game.
     public func recording(ofGame gameID: String, afterTick: Int, limit: Int) async throws(Failure) -> Recording? {
         try await reading { () throws(StoreError) -> Recording? in
             let game = try await store.find(.games, where: .ids([gameID]), sort: nil, limit: 1).first
