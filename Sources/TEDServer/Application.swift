@@ -36,6 +36,7 @@ public enum TEDApplication {
         DeadLetterRoutes(runtime: runtime, access: access).register(on: router)
         ReportRoutes(runtime: runtime, jobs: jobs).register(on: router)
         AnalyticsRoutes(runtime: runtime).register(on: router)
+        GameRecordingRoutes(runtime: runtime).register(on: router)
         StatusRoutes(runtime: runtime, version: version).register(on: router)
         ConsoleRoutes(runtime: runtime).register(on: router)
         if let registry {

@@ -150,11 +150,20 @@ public protocol DocumentStore: Sendable {
 
     func close() async
 
-    // Analytics (issue 14).
+    // MARK: Analytics
+
     /// How each model version and the side bets did over `query`'s window (`GET /api/persistence/analytics`),
     /// computed in the database with bounded memory: records grouped and summed there (`AnalyticsTally`), medians
     /// ranked there. Records with `end_inferred` count only with `query.includeInferred`, as in `aggregateHour`.
     func analytics(_ query: AnalyticsQuery) async throws(StoreError) -> AnalyticsReport
+
+    // MARK: Game recordings
+
+    /// Up to `limit` tick samples of `gameID` with a tick above `afterTick`, ascending by tick, without their
+    /// features: one page of the game's recording. Read through the `_id` range of this service's keys
+    /// (`game_id:tick`, see `RecordedTick.idRange`), so no secondary index is needed on the busiest collection;
+    /// tick samples stored under other `_id`s (TED-V1's ObjectIds) are not found.
+    func recordedTicks(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoreError) -> [RecordedTick]
 }
 
 extension DocumentStore {

@@ -10,6 +10,6 @@ struct TED: AsyncParsableCommand {
         version: version,
         subcommands: [ServeCommand.self, MigrateCommand.self, CleanupCommand.self, SimulateCommand.self,
                       BackupCommand.self, RestoreCommand.self, VerifyCommand.self,
-                      DeadLetterCommand.self],
+                      DeadLetterCommand.self, ExportCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

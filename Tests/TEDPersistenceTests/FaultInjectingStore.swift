@@ -81,8 +81,13 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
 
     func close() async { await base.close() }
 
-    // Analytics (issue 14).
+    // Analytics.
     func analytics(_ query: AnalyticsQuery) async throws(StoreError) -> AnalyticsReport { try await base.analytics(query) }
+
+    // Game recordings.
+    func recordedTicks(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoreError) -> [RecordedTick] {
+        try await base.recordedTicks(ofGame: gameID, afterTick: afterTick, limit: limit)
+    }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.

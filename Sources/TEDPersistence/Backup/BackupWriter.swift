@@ -93,7 +93,7 @@ public struct BackupWriter: Sendable {
         return Result(path: path, header: header, bytes: bytes, removed: removed)
     }
 
-    /// Writes one line per document, collection after collection, paging by `_id`.
+    /// Writes one line per document, collection after collection, paging by `_id` (`CollectionPages`).
     private func writeBody(to path: String) async throws(BackupError) -> [CollectionCount] {
         let existing: Set<String>
         do {
@@ -110,36 +110,30 @@ public struct BackupWriter: Sendable {
                 continue
             }
             var written = 0
-            var lastID: String?
+            var pages = CollectionPages(store: store, collection: collection, pageSize: batchSize)
             while true {
                 if Task.isCancelled { throw BackupError("backup cancelled") }
                 let page: [Document]
                 do {
-                    page = try await store.find(collection, where: lastID.map(DocumentFilter.idAfter) ?? .all,
-                                                sort: DocumentSort("_id"), limit: batchSize)
+                    guard let next = try await pages.next() else { break }
+                    page = next
                 } catch {
-                    throw BackupError("cannot read \(collection) after _id \(lastID ?? "(start)"): \(error.message)")
+                    throw BackupError("cannot read \(collection) after _id \(pages.lastID ?? "(start)"): \(error.message)")
                 }
-                guard !page.isEmpty else { break }
                 var bytes: [UInt8] = []
                 bytes.reserveCapacity(page.count * 256)
                 for document in page {
-                    guard case .string(let id)? = document["_id"] else {
-                        throw BackupError("\(collection) holds a document whose _id is not a string: backups page by string _id")
-                    }
-                    lastID = id
                     let line: JSONValue
                     do {
                         line = .object(JSONObject([("c", .string(collection.rawValue)), ("d", try ExtendedJSON.encode(document))]))
                     } catch {
-                        throw BackupError("\(collection) document \(id): \(error.message)")
+                        throw BackupError("\(collection) document \(document["_id"]?.stringValue ?? "?"): \(error.message)")
                     }
                     line.write(into: &bytes)
                     bytes.append(UInt8(ascii: "\n"))
                 }
                 try Self.write(bytes, to: output, path: path)
                 written += page.count
-                if page.count < batchSize { break }
             }
             counts.append(CollectionCount(collection, written))
         }
