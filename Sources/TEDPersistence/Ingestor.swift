@@ -191,9 +191,15 @@ public final class Ingestor: Sendable {
 
     /// Records taken back from the dead-letter to be written again: counted `recovered`, like the spool's.
     public func redrive(_ records: [StoreRecord]) {
+        requeue(records, countedAs: .recovered)
+    }
+
+    /// Queues records that did not come in through ingest (re-driven letters, a catch-up), counted under `term`
+    /// instead of `accepted`, so the accounting identity names where they came from.
+    public func requeue(_ records: [StoreRecord], countedAs term: AccountingLedger.Term) {
         state.withLock { state in
             for record in records {
-                state.pending.account(.recovered, record.collection, 1)
+                state.pending.account(term, record.collection, 1)
                 state.pending.enqueue(record, accepted: false)
             }
         }

@@ -197,14 +197,17 @@ public struct PendingQueue: Sendable {
 }
 
 /// Counts that make every accepted record accountable:
-/// accepted + recovered = stored + pending + spooled + rejected + dropped + superseded, where `rejected` counts records
-/// the store refused for good (kept in the dead-letter), `superseded` counts records a
+/// accepted + recovered + caught_up = stored + pending + spooled + rejected + dropped + superseded, where `rejected`
+/// counts records the store refused for good (kept in the dead-letter), `superseded` counts records a
 /// newer version of the same record replaced before they were written, `recovered` the records found in the
-/// spool at start, and `spooled` is what the spool holds now (records go in and come out).
+/// spool at start, `caught_up` the records an operator's catch-up took from the rings after a rollback (`CatchUp`),
+/// and `spooled` is what the spool holds now (records go in and come out).
 public struct AccountingLedger: Sendable, Equatable {
     public enum Term: Sendable, Hashable {
         case accepted
         case recovered
+        /// Taken from the in-memory rings by a catch-up: derived while the flag was off, so never `accepted`.
+        case caughtUp
         case stored
         case superseded
         case spooled
@@ -232,7 +235,7 @@ public struct AccountingLedger: Sendable, Equatable {
 
     /// Whether the accounting rule holds for `collection`, given what is pending in memory.
     public func isBalanced(_ collection: CollectionName, pending: Int) -> Bool {
-        value(.accepted, collection) + value(.recovered, collection)
+        value(.accepted, collection) + value(.recovered, collection) + value(.caughtUp, collection)
             == value(.stored, collection) + pending + value(.spooled, collection) + value(.rejected, collection)
             + dropped(collection) + value(.superseded, collection)
     }

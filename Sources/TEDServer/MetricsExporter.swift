@@ -40,6 +40,7 @@ final class MetricsExporter: Sendable {
             gauge("ted_pending_records", labels, line.pending)
             gauge("ted_spooled_records", labels, line.spooled)
             counter("ted_records_accepted_total", labels, line.accepted)
+            counter("ted_records_caught_up_total", labels, line.caughtUp)
             counter("ted_records_stored_total", labels, line.stored)
             counter("ted_records_superseded_total", labels, line.superseded)
             counter("ted_records_rejected_total", labels, line.rejected)
@@ -87,6 +88,7 @@ final class MetricsExporter: Sendable {
         "pending_records": "Records waiting in memory for the store, by collection",
         "spooled_records": "Records waiting in the spool for the store, by collection",
         "records_accepted": "Records accepted while persistence was on, by collection",
+        "records_caught_up": "Records a catch-up took from the in-memory rings after a rollback, by collection",
         "records_stored": "Records the store confirmed, by collection",
         "records_superseded": "Records replaced by a newer version before they were written",
         "records_rejected": "Records the store refused for good, moved to the dead-letter, by collection",

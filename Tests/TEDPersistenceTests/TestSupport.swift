@@ -141,8 +141,8 @@ extension Ingestor {
 }
 
 extension Ingestor {
-    /// The accounting identity, per collection: accepted + recovered = stored + pending + spooled + rejected + dropped
-    /// + superseded.
+    /// The accounting identity, per collection: accepted + recovered + caught_up = stored + pending + spooled + rejected
+    /// + dropped + superseded.
     func expectBalanced(_ context: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
         let counters = counters
         for collection in CollectionName.flushed {

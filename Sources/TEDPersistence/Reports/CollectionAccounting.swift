@@ -1,12 +1,14 @@
 import TEDCore
 import TEDStore
 
-/// One collection's line of the accounting identity `accepted + recovered = stored + pending + spooled + rejected +
-/// dropped + superseded`, as the status and `/metrics` report it.
+/// One collection's line of the accounting identity `accepted + recovered + caught_up = stored + pending + spooled +
+/// rejected + dropped + superseded`, as the status and `/metrics` report it.
 public struct CollectionAccounting: Sendable, Equatable {
     public var collection: String
     public var accepted: Int
     public var recovered: Int
+    /// Taken from the in-memory rings by a catch-up after a rollback (`CatchUp`).
+    public var caughtUp: Int
     public var stored: Int
     public var pending: Int
     public var spooled: Int
@@ -17,7 +19,8 @@ public struct CollectionAccounting: Sendable, Equatable {
 
     public var json: JSONValue {
         [
-            "accepted": JSONValue(accepted), "recovered": JSONValue(recovered), "stored": JSONValue(stored),
+            "accepted": JSONValue(accepted), "recovered": JSONValue(recovered), "caught_up": JSONValue(caughtUp),
+            "stored": JSONValue(stored),
             "pending": JSONValue(pending), "spooled": JSONValue(spooled), "rejected": JSONValue(rejected),
             "dropped": JSONValue(dropped), "superseded": JSONValue(superseded), "balanced": .bool(balanced),
         ]
@@ -31,7 +34,8 @@ extension Ingestor.Counters {
             let pending = pendingByCollection[collection] ?? 0
             return CollectionAccounting(
                 collection: collection.rawValue, accepted: ledger.value(.accepted, collection),
-                recovered: ledger.value(.recovered, collection), stored: ledger.value(.stored, collection),
+                recovered: ledger.value(.recovered, collection), caughtUp: ledger.value(.caughtUp, collection),
+                stored: ledger.value(.stored, collection),
                 pending: pending, spooled: ledger.value(.spooled, collection),
                 rejected: ledger.value(.rejected, collection), dropped: ledger.dropped(collection),
                 superseded: ledger.value(.superseded, collection),
