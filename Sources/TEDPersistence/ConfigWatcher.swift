@@ -49,7 +49,7 @@ public final class ConfigWatcher<C: Clock>: Service, Sendable where C.Duration =
                     let signals = await UnixSignalsSequence(trapping: .sighup)
                     for await _ in signals.cancelOnGracefulShutdown() {
                         self.logger.info("SIGHUP received: re-reading configuration")
-                        self.reload(reason: "SIGHUP")
+                        self.reload(reason: "SIGHUP", trigger: .sighup)
                     }
                 }
             }
@@ -74,13 +74,15 @@ public final class ConfigWatcher<C: Clock>: Service, Sendable where C.Duration =
         }
     }
 
-    /// Applies the flag from the file and environment now; returns whether the flag changed.
+    /// Applies the flag from the file and environment now; returns whether the flag changed. A change that `trigger`
+    /// caused (SIGHUP) is recorded with it as its source, so the flag history tells a signal from a saved file; a
+    /// re-read that changes nothing keeps naming where the value comes from.
     @discardableResult
-    public func reload(reason: String) -> Bool {
+    public func reload(reason: String, trigger: FlagSource? = nil) -> Bool {
         do {
             let file = try DotEnv.load(path: path)
             let (enabled, source) = try Self.resolve(environment: environment, envFile: file)
-            let changed = flag.set(enabled, source: source)
+            let changed = flag.set(enabled, source: flag.isEnabled != enabled ? trigger ?? source : source)
             ConfigReloads.record(result: "ok")
             logger.log(level: changed ? .info : .debug, "Configuration re-read",
                        metadata: ["reason": "\(reason)", "path": "\(path)", "flag_changed": "\(changed)"])

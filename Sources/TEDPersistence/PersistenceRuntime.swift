@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TEDCore
 import TEDStore
@@ -13,6 +14,8 @@ public final class PersistenceRuntime: Sendable {
     public let statistics: FlushStatistics
     public let spool: Spool?
     public let startedAt: Date
+    /// Every change of the flag, from the store and the local journal.
+    public let flagHistory: FlagHistory
     /// Report queries at once (as many as the MongoDB store has read clients).
     public let reports = ReportGate(limit: 2)
     /// The last minutes of the write path, sampled by `TimelineSampler` (empty where no sampler runs).
@@ -21,7 +24,10 @@ public final class PersistenceRuntime: Sendable {
     private let lastPing = Mutex<(at: ContinuousClock.Instant, reachable: Bool)?>(nil)
 
     public init(settings: Settings, flag: PersistenceFlag, ingestor: Ingestor, store: (any DocumentStore)?,
-                statistics: FlushStatistics, spool: Spool? = nil, requestFlush: @escaping @Sendable () -> Void = {}) {
+                statistics: FlushStatistics, spool: Spool? = nil, flagHistory: FlagHistory? = nil,
+                requestFlush: @escaping @Sendable () -> Void = {}) {
+        // Without one of its own (tests), a history that keeps this process's changes in memory.
+        self.flagHistory = flagHistory ?? FlagHistory(inMemoryFor: flag, store: store, logger: Logger(label: "ted.flag-history"))
         self.spool = spool
         self.settings = settings
         self.flag = flag

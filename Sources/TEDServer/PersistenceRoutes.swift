@@ -25,7 +25,9 @@ struct PersistenceRoutes: Sendable {
         if enabled && runtime.store == nil {
             return JSONResponse.error(.conflict, "no store is configured: set MONGO_URL or PERSISTENCE_BACKEND=sqlite")
         }
-        let changed = runtime.flag.set(enabled, source: .api)
+        // The token passed the check, so it is the configured one: its fingerprint names it in the flag history.
+        let changed = runtime.flag.set(enabled, source: .api,
+                                       tokenFingerprint: runtime.settings.adminToken.map(FlagChange.fingerprint(ofToken:)))
         return JSONResponse.make(.ok, ["enabled": .bool(enabled), "changed": .bool(changed), "flag_source": "api"])
     }
 

@@ -39,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
                                    backendName: settings.backend == .mongodb ? "MongoDB" : "SQLite",
                                    logger: Logger(label: "ted.persistence"))
         flag.logState()
+        let flagHistory = try openFlagHistory(settings, flag: flag, store: store, logger: logger)
         let spool = try await openSpool(settings, hasStore: store != nil, logger: logger)
         let durableSink = settings.ingestDurability == .durable ? spool.map(GroupCommitter.init) : nil
         // Past SPOOL_HIGH_WATER pending records move to the spool only when the store is remote: a SQLite store is on
@@ -67,12 +68,13 @@ struct ServeCommand: AsyncParsableCommand {
                                              logger: Logger(label: "ted.cleanup")))
             services.append(HourlyMetricsJob(store: store, flag: flag, status: jobs, logger: Logger(label: "ted.metrics")))
         }
+        services.append(FlagHistorySync(history: flagHistory, clock: ContinuousClock(), logger: Logger(label: "ted.flag-history")))
         services.append(ConfigWatcher(path: settings.envFilePath, environment: environment, flag: flag,
                                       clock: ContinuousClock(), logger: Logger(label: "ted.config")))
         // After the flush in the list, so it stops before the flush drains what it derived.
         services.append(IdleGameMonitor(ingestor: ingestor, timeout: settings.gameIdleTimeout, logger: Logger(label: "ted.games")))
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
-                                         statistics: statistics, spool: spool, requestFlush: requestFlush)
+                                         statistics: statistics, spool: spool, flagHistory: flagHistory, requestFlush: requestFlush)
         services.append(TimelineSampler(runtime: runtime))
         let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs, logger: logger)
         // Shutdown runs in reverse order: the HTTP server stops accepting first, then the flush drains.
@@ -111,6 +113,19 @@ extension ServeCommand {
             return Spool(file: file)
         } catch {
             logger.critical("Cannot open the spool at \(settings.spoolPath): \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The flag history, its local file beside the spool (in the data directory). A file that cannot be read stops
+    /// the start, as a spool that cannot be opened does: the audit trail must not silently start over.
+    func openFlagHistory(_ settings: Settings, flag: PersistenceFlag, store: (any DocumentStore)?, logger: Logger) throws -> FlagHistory {
+        let path = FlagHistory.journalPath(besideSpoolAt: settings.spoolPath)
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            return try FlagHistory(flag: flag, store: store, journalPath: path, logger: Logger(label: "ted.flag-history"))
+        } catch {
+            logger.critical("Cannot open the flag history file at \(path): \(error)")
             throw ExitCode(2)
         }
     }

@@ -47,6 +47,15 @@ import Testing
         #expect(Set(initial.down.dropCollections) == Set(CollectionName.data))
     }
 
+    @Test func theFlagHistoryHasACollectionOfItsOwnReadNewestFirst() throws {
+        let migrations = try MigrationLoader.load(directory: Fixture.migrationsDirectory)
+        let flagHistory = try #require(migrations.first { $0.version == 2 })
+        #expect(flagHistory.label == "0002_flag_history")
+        #expect(flagHistory.up.createCollections.map(\.name) == [CollectionName("flag_history")])
+        #expect(flagHistory.up.createIndexes.map { "\($0.collection).\($0.spec.summary)" } == ["flag_history.created_at_1 {created_at: 1}"])
+        #expect(flagHistory.down.dropCollections == [CollectionName("flag_history")])
+    }
+
     @Test func aValidatorIsHandedToTheStoreAsADocument() throws {
         let directory = try Fixture.directory(files: ["0001_logs.json": """
             {"up": {"create_collections": [{"name": "logs", "validator": {"$jsonSchema": {"required": ["at"]}}}]},
@@ -94,12 +103,12 @@ import Testing
         let runner = try fixture.runner(store)
 
         let report = try await runner.checkOnly()
-        #expect(report.pending.map(\.label) == ["0001_initial"])
+        #expect(report.pending.map(\.label) == ["0001_initial", "0002_flag_history"])
         #expect(report.status.applied.isEmpty)
-        #expect(report.collections.map(\.name) == [.games, .predictions, .sideBets, .tickSamples, .metricsHourly])
+        #expect(report.collections.map(\.name) == [.games, .predictions, .sideBets, .tickSamples, .metricsHourly, CollectionName("flag_history")])
         #expect(report.collections.allSatisfy { !$0.exists && $0.documentCount == nil && !$0.missingIndexes.isEmpty })
         #expect(report.databaseSizeBytes >= 0)
-        #expect(try await runner.pendingCount() == 1)
+        #expect(try await runner.pendingCount() == 2)
         #expect(try await store.schema.collectionNames().isEmpty)
         await store.close()
     }
@@ -112,7 +121,7 @@ import Testing
         let runner = try fixture.runner(store, events: events)
 
         let run = try await runner.up()
-        #expect(run.applied.map(\.label) == ["0001_initial"])
+        #expect(run.applied.map(\.label) == ["0001_initial", "0002_flag_history"])
         let names = Set(try await store.schema.collectionNames())
         #expect(names.isSuperset(of: CollectionName.data.map(\.rawValue) + ["schema_migrations"]))
         let migration = try #require(runner.migrations.first)
@@ -124,8 +133,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("✓ Created indexes for games collection") })
         #expect(lines.last == "✓ Database verification complete")
 
-        let rows = try await store.find(.schemaMigrations, where: .all, sort: nil, limit: nil)
-        #expect(rows.count == 1)
+        let rows = try await store.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
+        #expect(rows.count == 2)
         let row = try #require(rows.first)
         #expect(row["_id"] == "0001")
         #expect(row["version"]?.intValue == 1)
@@ -141,8 +150,8 @@ import Testing
         events.clear()
         let again = try await runner.up()
         #expect(again == MigrationRunner.Run())
-        #expect(events.lines == ["✓ Database is up to date (version 0001)", "✓ Database verification complete"])
-        #expect(try await store.count(.schemaMigrations, where: .all) == 1)
+        #expect(events.lines == ["✓ Database is up to date (version 0002)", "✓ Database verification complete"])
+        #expect(try await store.count(.schemaMigrations, where: .all) == 2)
         await store.close()
     }
 
@@ -153,13 +162,13 @@ import Testing
         let runner = try fixture.runner(store)
         try await runner.up()
 
-        let down = try await runner.down()
-        #expect(down.reverted.map(\.label) == ["0001_initial"])
+        let down = try await runner.down(steps: 2)
+        #expect(down.reverted.map(\.label) == ["0002_flag_history", "0001_initial"])
         #expect(Set(try await store.schema.collectionNames()).isDisjoint(with: CollectionName.data.map(\.rawValue)))
         #expect(try await runner.status().applied.isEmpty)
-        #expect(try await runner.pendingCount() == 1)
+        #expect(try await runner.pendingCount() == 2)
 
-        #expect(try await runner.up().applied.count == 1)
+        #expect(try await runner.up().applied.count == 2)
         #expect(try await runner.checkOnly().collections.allSatisfy(\.matches))
         await store.close()
     }
@@ -167,7 +176,7 @@ import Testing
     @Test(arguments: Backend.allCases)
     func upToDownStepsAndMigrateToWalkTheVersions(_ backend: Backend) async throws {
         let fixture = try Fixture(backend)
-        let directory = try Fixture.copyOfMigrations(adding: ["0002_game_tick.json": """
+        let directory = try Fixture.copyOfMigrations(adding: ["0003_game_tick.json": """
             {"up": {"create_indexes": [{"collection": "tick_samples", "name": "game_id_1_tick_1",
                     "keys": [{"field": "game_id", "order": 1}, {"field": "tick", "order": 1}], "why": "replay reads a game's ticks in order"}]},
              "down": {"drop_indexes": [{"collection": "tick_samples", "name": "game_id_1_tick_1"}]}}
@@ -176,17 +185,17 @@ import Testing
         let runner = try MigrationRunner(store: store, directory: directory)
 
         #expect(try await runner.up(to: 1).applied.map(\.version) == [1])
-        #expect(try await runner.pendingCount() == 1)
-        #expect(try await runner.applyPending().applied.map(\.version) == [2])
+        #expect(try await runner.pendingCount() == 2)
+        #expect(try await runner.applyPending().applied.map(\.version) == [2, 3])
         #expect(try await store.schema.indexes(of: .tickSamples).contains { $0.name == "game_id_1_tick_1" })
 
-        #expect(try await runner.down(steps: 1).reverted.map(\.version) == [2])
+        #expect(try await runner.down(steps: 1).reverted.map(\.version) == [3])
         #expect(try await store.schema.indexes(of: .tickSamples).contains { $0.name == "game_id_1_tick_1" } == false)
-        #expect(try await runner.migrate(to: 2).applied.map(\.version) == [2])
-        #expect(try await runner.migrate(to: 0).reverted.map(\.version) == [2, 1])
+        #expect(try await runner.migrate(to: 3).applied.map(\.version) == [3])
+        #expect(try await runner.migrate(to: 0).reverted.map(\.version) == [3, 2, 1])
         #expect(try await runner.status().applied.isEmpty)
 
-        await #expect(throws: MigrationError.unknownVersion(7, latest: 2)) { try await runner.up(to: 7) }
+        await #expect(throws: MigrationError.unknownVersion(7, latest: 3)) { try await runner.up(to: 7) }
         await store.close()
     }
 
@@ -207,7 +216,7 @@ import Testing
         let error = await #expect(throws: MigrationError.self) { try await tampered.up() }
         #expect(error?.description.contains("0001_initial.json: applied with checksum") == true)
         await #expect(throws: MigrationError.self) { try await tampered.down() }
-        #expect(try await store.count(.schemaMigrations, where: .all) == 1)
+        #expect(try await store.count(.schemaMigrations, where: .all) == 2)
         await store.close()
     }
 
@@ -224,9 +233,9 @@ import Testing
         async let runB = runnerB.up()
         let (a, b) = try await (runA, runB)
 
-        #expect(a.applied.count + b.applied.count == 1)
-        let rows = try await first.find(.schemaMigrations, where: .all, sort: nil, limit: nil)
-        #expect(rows.compactMap { $0["_id"]?.stringValue } == ["0001"])
+        #expect(a.applied.count + b.applied.count == 2)
+        let rows = try await first.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
+        #expect(rows.compactMap { $0["_id"]?.stringValue } == ["0001", "0002"])
         await first.close()
         await second.close()
     }
@@ -260,7 +269,7 @@ import Testing
         var options = MigrationRunner.Options()
         options.lockPollInterval = .milliseconds(100)
 
-        #expect(try await fixture.runner(store, options: options).up().applied.count == 1)
+        #expect(try await fixture.runner(store, options: options).up().applied.count == 2)
         await store.close()
     }
 
@@ -285,7 +294,7 @@ import Testing
         #expect(try await store.schema.indexes(of: .games) == [old])
         #expect(try await runner.status().applied.isEmpty)
 
-        #expect(try await runner.up(force: true).applied.count == 1)
+        #expect(try await runner.up(force: true).applied.count == 2)
         #expect(try await store.schema.indexes(of: .games) == [declared])
         #expect(events.lines.contains { $0.hasPrefix("✓ Replaced index on games") })
         await store.close()
@@ -302,7 +311,7 @@ import Testing
             createIndexes: migration.up.createIndexes.filter { [.games, .predictions].contains($0.collection) })
         #expect(try await SchemaSteps(schema: store.schema).apply(partial).isEmpty)
 
-        #expect(try await fixture.runner(store).up().applied.count == 1)
+        #expect(try await fixture.runner(store).up().applied.count == 2)
         #expect(try await fixture.runner(store).checkOnly().collections.allSatisfy(\.matches))
         await store.close()
     }

@@ -14,6 +14,7 @@ public enum EmbeddedMigrations {
 
     public static let files: [File] = [
         File(name: "0001_initial.json", contents: initial),
+        File(name: "0002_flag_history.json", contents: flagHistory),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -68,6 +69,29 @@ public enum EmbeddedMigrations {
   },
   "down": {
     "drop_collections": ["metrics_hourly", "tick_samples", "side_bets", "predictions", "games"]
+  }
+}
+
+"""#
+
+    // migrations/0002_flag_history.json, byte for byte (the empty line keeps its final newline).
+    private static let flagHistory = #"""
+{
+  "description": "The flag history: every change of PERSISTENCE_ENABLED (when, from, to, source, admin token fingerprint, host). Operator audit data, kept apart from the game data; _id is a deterministic key of the change, so a re-sync never duplicates one.",
+  "up": {
+    "create_collections": [
+      { "name": "flag_history" }
+    ],
+    "create_indexes": [
+      {
+        "collection": "flag_history", "name": "created_at_1",
+        "keys": [{ "field": "created_at", "order": 1 }],
+        "why": "GET /api/persistence/flag-history reads the newest changes first by created_at (the time of the change)"
+      }
+    ]
+  },
+  "down": {
+    "drop_collections": ["flag_history"]
   }
 }
 
