@@ -34,6 +34,7 @@ public enum TEDApplication {
         HistoryRoutes(runtime: runtime).register(on: router)
         PersistenceRoutes(runtime: runtime, access: access, jobs: jobs).register(on: router)
         DeadLetterRoutes(runtime: runtime, access: access).register(on: router)
+        FlagHistoryRoutes(runtime: runtime, access: access).register(on: router)
         ReportRoutes(runtime: runtime, jobs: jobs).register(on: router)
         AnalyticsRoutes(runtime: runtime).register(on: router)
         GameRecordingRoutes(runtime: runtime).register(on: router)

@@ -10,6 +10,7 @@ struct TED: AsyncParsableCommand {
         version: version,
         subcommands: [ServeCommand.self, MigrateCommand.self, CleanupCommand.self, SimulateCommand.self,
                       BackupCommand.self, RestoreCommand.self, VerifyCommand.self,
-                      DeadLetterCommand.self, ExportCommand.self],
+                      DeadLetterCommand.self, ExportCommand.self,
+                      CatchUpCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

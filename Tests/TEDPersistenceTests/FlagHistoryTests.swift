@@ -11,14 +11,9 @@ import TEDStore
 @Suite struct FlagHistoryTests {
     let logger = Logger(label: "test")
 
-    enum Backend: CaseIterable, Sendable { case mongodb, sqlite }
+    typealias Backend = TestStores.Backend
 
-    func makeStore(_ backend: Backend) throws -> any DocumentStore {
-        switch backend {
-        case .mongodb: try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger)
-        case .sqlite: try SQLiteStore(path: TestServer.temporaryDirectory().appendingPathComponent("ted.sqlite").path, logger: logger)
-        }
-    }
+    func makeStore(_ backend: Backend) throws -> any DocumentStore { try TestStores.make(backend, logger: logger) }
 
     static let token = "admin-secret-0123456789"
 
