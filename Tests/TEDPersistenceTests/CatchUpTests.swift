@@ -10,9 +10,9 @@ import TEDStore
 @Suite struct CatchUpTests {
     let logger = Logger(label: "test")
 
-    typealias Backend = TestStores.Backend
+    typealias Backend = BothStores
 
-    func makeStore(_ backend: Backend) throws -> any DocumentStore { try TestStores.make(backend, logger: logger) }
+    func makeStore(_ backend: Backend) throws -> any DocumentStore { try backend.makeStore() }
 
     /// Ticks `ticks` of game `id` (rugged at `rugAt`), a prediction at each tick in `predictionsAt` and a side bet at
     /// each tick in `sideBetsAt`, received now (the rings' records carry the time they were received).

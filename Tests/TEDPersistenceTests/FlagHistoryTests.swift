@@ -11,9 +11,9 @@ import TEDStore
 @Suite struct FlagHistoryTests {
     let logger = Logger(label: "test")
 
-    typealias Backend = TestStores.Backend
+    typealias Backend = BothStores
 
-    func makeStore(_ backend: Backend) throws -> any DocumentStore { try TestStores.make(backend, logger: logger) }
+    func makeStore(_ backend: Backend) throws -> any DocumentStore { try backend.makeStore() }
 
     static let token = "admin-secret-0123456789"
 
