@@ -71,7 +71,7 @@ import TEDStore
             let accounting = try #require(status["repository"]?["accounting"]?.objectValue)
             for (collection, terms) in accounting.entries {
                 let row = try #require(Self.element(#"<tr data-collection="\#(collection)">"#, closing: "</tr>", in: dom))
-                for term in ["accepted", "recovered", "stored", "pending", "spooled", "rejected", "dropped", "superseded"] {
+                for term in ["accepted", "recovered", "caught_up", "stored", "pending", "spooled", "rejected", "dropped", "superseded"] {
                     let value = try #require(terms[term]?.intValue)
                     #expect(row.contains(#"data-field="\#(term)" class="num">\#(Self.grouped(value))<"#), "\(collection) \(term)")
                 }

@@ -75,7 +75,7 @@ function renderStatus(status, persistence) {
   renderAccounting(repository.accounting);
 }
 
-const ACCOUNTING_TERMS = ["accepted", "recovered", "stored", "pending", "spooled", "rejected", "dropped", "superseded"];
+const ACCOUNTING_TERMS = ["accepted", "recovered", "caught_up", "stored", "pending", "spooled", "rejected", "dropped", "superseded"];
 
 function renderAccounting(accounting) {
   const rows = Object.entries(accounting).map(([collection, terms]) => el("tr", { "data-collection": collection },
