@@ -179,6 +179,30 @@ func withBSONView<R>(_ bytes: [UInt8], _ body: (OpaquePointer) throws(StoreError
     }
 }
 
+/// One `bson_t` through which Swift-owned documents are shown to libmongoc one after the other, for a bulk write
+/// (libmongoc copies each document it is given): an aligned allocation and free per document showed in `perf` as a
+/// twentieth of the flush's CPU.
+final class ReusableBSONView {
+    private let storage: OpaquePointer
+
+    init() throws(StoreError) {
+        guard let storage = ted_bson_alloc_storage() else { throw StoreError(.unavailable, "out of memory for a BSON view") }
+        self.storage = storage
+    }
+
+    deinit { ted_bson_free_storage(storage) }
+
+    /// Runs `body` with a view of `bytes`, valid only inside it.
+    func with<R>(_ bytes: [UInt8], _ body: (OpaquePointer) throws(StoreError) -> R) throws(StoreError) -> R {
+        try bytes.withUnsafeBufferPointer { buffer throws(StoreError) -> R in
+            guard let base = buffer.baseAddress, bson_init_static(storage, base, buffer.count) else {
+                throw StoreError(.corrupt, "libbson rejected an encoded document")
+            }
+            return try body(storage)
+        }
+    }
+}
+
 /// Runs `body` with `bson_t *` views of each of `documents`, laid out in one buffer so they stay valid together.
 func withBSONViews<R>(_ documents: [[UInt8]], _ body: ([OpaquePointer?]) throws(StoreError) -> R) throws(StoreError) -> R {
     let joined = Array(documents.joined())

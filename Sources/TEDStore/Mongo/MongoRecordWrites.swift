@@ -37,22 +37,21 @@ extension MongoStore {
             // Bulk index → record index, for the operations libmongoc accepted.
             var queued: [Int] = []
             queued.reserveCapacity(operations.count)
-            for operation in operations {
-                var error = bson_error_t()
-                let added = try withBSONView(operation.document) { document throws(StoreError) -> Bool in
-                    if inserts {
-                        return try withBSONView(insertOptions) { mongoc_bulk_operation_insert_with_opts(bulk, document, $0, &error) }
-                    }
-                    return try withBSONView(operation.selector ?? []) { selector throws(StoreError) -> Bool in
-                        try withBSONView(upsertOptions) { options in
+            let document = try ReusableBSONView(), selector = try ReusableBSONView()
+            try withBSONView(inserts ? insertOptions : upsertOptions) { options throws(StoreError) in
+                for operation in operations {
+                    var error = bson_error_t()
+                    let added = try document.with(operation.document) { document throws(StoreError) -> Bool in
+                        if inserts { return mongoc_bulk_operation_insert_with_opts(bulk, document, options, &error) }
+                        return try selector.with(operation.selector ?? []) { selector in
                             mongoc_bulk_operation_update_one_with_opts(bulk, selector, document, options, &error)
                         }
                     }
-                }
-                if added {
-                    queued.append(operation.record)
-                } else {
-                    results.append((operation.record, .refused(pool.storeError(&error, context))))
+                    if added {
+                        queued.append(operation.record)
+                    } else {
+                        results.append((operation.record, .refused(pool.storeError(&error, context))))
+                    }
                 }
             }
             guard !queued.isEmpty else { return results }
