@@ -8,7 +8,7 @@ import TEDCore
 enum RecordBSON {
     static func tickSample(_ sample: TickSample) throws(StoreError) -> [UInt8] {
         var writer = BSONWriter()
-        writer.bytes.reserveCapacity(160)
+        writer.bytes.reserveCapacity(256)  // a sample with a few features, without growing
         let start = writer.beginDocument()
         try writer.field("_id", string: sample.id)
         try writer.field("game_id", string: sample.gameID)
