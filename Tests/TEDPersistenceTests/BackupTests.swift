@@ -12,8 +12,10 @@ import TEDStore
     static let logger = Logger(label: "test.backup")
     /// Per collection, how many documents `fill` writes.
     static let sizes: [(CollectionName, Int)] = [
-        (.games, 150), (.tickSamples, 320), (.predictions, 90), (.sideBets, 45), (.metricsHourly, 24),
+        (.games, 150), (.tickSamples, 320), (.predictions, 90), (.sideBets, 45), (.metricsHourly, 24), (.flagHistory, 12),
     ]
+    /// The collections a backup carries besides the migration ledger, in file order.
+    static let backedUp: [CollectionName] = sizes.map(\.0)
 
     enum Backend: String, CaseIterable, CustomTestStringConvertible {
         case sqlite, mongodb
@@ -57,6 +59,10 @@ import TEDStore
             document = ["_id": .string("\(game):\(i):m1"), "game_id": .string(game), "predicted_at_tick": .int64(Int64(i)),
                         "predicted_end_tick": .int64(Int64(i) + 40), "confidence": .double(0.5), "model_version": .string("m1"),
                         "timestamp": at]
+        case .flagHistory:
+            // As the service writes them: a restore checks that the fields give the `_id`.
+            return FlagChange(at: base.addingTimeInterval(Double(i) * 60.001), from: i % 2 == 1, to: i % 2 == 0,
+                              source: .api, tokenFingerprint: i % 3 == 0 ? nil : "sha256:0123456789abcdef", host: "host").document
         case .sideBets:
             document = ["_id": .string("\(game):\(i)"), "game_id": .string(game), "placed_at_tick": .int64(Int64(i)),
                         "probability": .double(0.2), "expected_value": .double(0.1), "confidence": .double(0.5),
@@ -77,17 +83,17 @@ import TEDStore
         return document
     }
 
-    /// Every document of every data collection, by `_id`.
+    /// Every document of every backed-up collection, by `_id`.
     static func contents(_ store: any DocumentStore) async throws -> [CollectionName: [Document]] {
         var result: [CollectionName: [Document]] = [:]
-        for collection in CollectionName.data {
+        for collection in backedUp {
             result[collection] = try await store.find(collection, where: .all, sort: DocumentSort("_id"), limit: nil)
         }
         return result
     }
 
     static func expectSame(_ lhs: [CollectionName: [Document]], _ rhs: [CollectionName: [Document]]) {
-        for collection in CollectionName.data {
+        for collection in backedUp {
             let a = lhs[collection] ?? [], b = rhs[collection] ?? []
             #expect(a.count == b.count, "\(collection)")
             for (x, y) in zip(a, b) where x != y {

@@ -7,7 +7,7 @@ import TEDStore
 /// give would otherwise be found only after the drop, or be stored and break every later read of that collection.
 enum BackupDocumentCheck {
     /// The collections a restore writes (the ledger is read for warnings only).
-    static let restorable: Set<CollectionName> = Set(CollectionName.data + [.schemaMigrations])
+    static let restorable: Set<CollectionName> = Set(BackupWriter.collections)
 
     /// Nil when `document` may be restored into `collection`; else what is wrong with it.
     static func problem(with document: Document, in collection: CollectionName) -> String? {
@@ -20,6 +20,13 @@ enum BackupDocumentCheck {
         switch collection {
         case .schemaMigrations:
             return nil
+        case .flagHistory:
+            do {
+                let change = try FlagChange(document: document)
+                return change.id == id ? nil : "\(collection) document \(id): its fields give the _id \(change.id)"
+            } catch {
+                return error.message
+            }
         case .metricsHourly:
             // Written by the hourly job and read back by hour.
             for field in ["hour_start", "hour_end"] where document[field]?.dateValue == nil {

@@ -4,7 +4,7 @@ import TEDStore
 
 /// Restores a backup into the configured store, whatever store it came from:
 /// 1. loads the migrations and checks the whole backup (nothing is touched if either is wrong);
-/// 2. with `drop`, drops the data collections and the ledger;
+/// 2. with `drop`, drops the data collections, the flag history and the ledger;
 /// 3. applies the migrations, so every collection and index exists and the ledger matches the files;
 /// 4. upserts the documents of the data collections in batches (restoring twice gives the same database).
 ///
@@ -51,14 +51,14 @@ public struct BackupRestorer: Sendable {
         report("✓ Backup \(file) is complete: " + header.collections.map(\.description).joined(separator: ", "))
 
         if drop {
-            for collection in CollectionName.data + [.schemaMigrations] {
+            for collection in BackupWriter.collections {
                 do {
                     try await store.schema.dropCollection(collection)
                 } catch {
                     throw BackupError("cannot drop \(collection): \(error.message)")
                 }
             }
-            report("✓ Dropped the data collections and the migration ledger")
+            report("✓ Dropped the data collections, the flag history and the migration ledger")
         }
 
         let applied: [String]

@@ -40,8 +40,9 @@ public struct BackupWriter: Sendable {
         self.batchSize = max(1, batchSize)
     }
 
-    /// The collections a backup holds, in file order.
-    public static let collections: [CollectionName] = CollectionName.data + [.schemaMigrations]
+    /// The collections a backup holds, in file order: the data, the flag history (operator audit data a restore
+    /// must not lose) and the migration ledger.
+    public static let collections: [CollectionName] = CollectionName.data + [.flagHistory, .schemaMigrations]
 
     public func write(now: Date = Date()) async throws(BackupError) -> Result {
         do {
