@@ -13,9 +13,7 @@ struct FlagHistoryRoutes: Sendable {
         router.get("/api/persistence/flag-history") { request, _ -> Response in
             guard let limit = request.limit(default: 100, maximum: 1000) else { return JSONResponse.invalidLimit }
             // A store read like the reports, so it takes one of their places.
-            if let response = await runtime.reports.run({ await history(limit: limit) }) { return response }
-            return JSONResponse.error(.serviceUnavailable, "too many report queries at once (\(runtime.reports.limit)); retry shortly",
-                                      headers: [.retryAfter: "1"])
+            return await runtime.reports.respond { await history(limit: limit) }
         }
         router.post("/api/persistence/catch-up") { request, _ -> Response in
             if let denied = access.checkAdmin(request) { return denied }

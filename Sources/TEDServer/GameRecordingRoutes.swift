@@ -61,16 +61,13 @@ struct GameRecordingRoutes: Sendable {
 
     /// Runs a store read if a report place is free (else 503 with Retry-After at once); a failed read is a 503.
     private func gated(_ read: () async throws(StoredGames.Failure) -> Response) async -> Response {
-        let answer = await runtime.reports.run { () async -> Response in
+        await runtime.reports.respond { () async -> Response in
             do throws(StoredGames.Failure) {
                 return try await read()
             } catch {
                 return JSONResponse.error(.serviceUnavailable, "store unavailable: " + error.message)
             }
         }
-        return answer ?? JSONResponse.error(
-            .serviceUnavailable, "too many report queries at once (\(runtime.reports.limit)); retry shortly",
-            headers: [.retryAfter: "1"])
     }
 
     /// The whole number `text` in `range`, `fallback` when absent; nil when it is not one.
