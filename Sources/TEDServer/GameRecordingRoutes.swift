@@ -33,7 +33,7 @@ struct GameRecordingRoutes: Sendable {
                 let games = runtime.finishedGamesInMemory(limit: limit, before: before)
                 return JSONResponse.make(.ok, ["enabled": false, "count": JSONValue(games.count), "games": .array(games.map(\.json))])
             }
-            return await gated { () throws(StoredGames.Failure) in
+            return await gated { () throws(StoredReports.ReportError) in
                 let games = try await stored.latest(limit: limit, before: before)
                 return JSONResponse.make(.ok, ["enabled": true, "count": JSONValue(games.count), "games": .array(games)])
             }
@@ -50,7 +50,7 @@ struct GameRecordingRoutes: Sendable {
             guard let stored = runtime.storedGames else {
                 return JSONResponse.make(.ok, ["enabled": false, "message": "Persistence is disabled"])
             }
-            return await gated { () throws(StoredGames.Failure) in
+            return await gated { () throws(StoredReports.ReportError) in
                 guard let recording = try await stored.recording(ofGame: gameID, afterTick: afterTick, limit: limit) else {
                     return JSONResponse.error(.notFound, "game not found")  // neither the game nor any of its ticks is stored
                 }
@@ -60,12 +60,12 @@ struct GameRecordingRoutes: Sendable {
     }
 
     /// Runs a store read if a report place is free (else 503 with Retry-After at once); a failed read is a 503.
-    private func gated(_ read: () async throws(StoredGames.Failure) -> Response) async -> Response {
+    private func gated(_ read: () async throws(StoredReports.ReportError) -> Response) async -> Response {
         await runtime.reports.respond { () async -> Response in
-            do throws(StoredGames.Failure) {
+            do throws(StoredReports.ReportError) {
                 return try await read()
             } catch {
-                return JSONResponse.error(.serviceUnavailable, "store unavailable: " + error.message)
+                return error.response
             }
         }
     }

@@ -5,11 +5,6 @@ import TEDStore
 /// The games and game recordings the API reads from the store, so that routes never touch the store itself.
 /// Reads only: the routes run them through `PersistenceRuntime.reports`.
 public struct StoredGames: Sendable {
-    /// A store read failed; the message is safe to show (no credentials).
-    public struct Failure: Error, Sendable {
-        public let message: String
-    }
-
     /// One page of a game's recording with the completeness of the whole recording.
     public struct Recording: Sendable {
         public let gameID: String
@@ -46,7 +41,7 @@ public struct StoredGames: Sendable {
     }
 
     /// The stored games that started (`created_at`) before `before`, newest first, as the game endpoint shows them.
-    public func latest(limit: Int, before: Date?) async throws(Failure) -> [JSONValue] {
+    public func latest(limit: Int, before: Date?) async throws(StoredReports.ReportError) -> [JSONValue] {
         let filter = before.map { DocumentFilter.dateRange("created_at", from: nil, to: $0) } ?? .all
         return try await reading { () throws(StoreError) in
             try await store.find(.games, where: filter, sort: DocumentSort("created_at", ascending: false), limit: limit)
@@ -57,7 +52,7 @@ public struct StoredGames: Sendable {
     /// Up to `limit` ticks of `gameID` after `afterTick`, and the completeness of its whole recording; nil when
     /// neither the game nor any of its ticks is stored. One pass over the game's ticks, `completenessPageSize` at a
     /// time, serves both: memory holds one read page and the asked page, whatever the length of the game.
-    public func recording(ofGame gameID: String, afterTick: Int, limit: Int) async throws(Failure) -> Recording? {
+    public func recording(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoredReports.ReportError) -> Recording? {
         try await reading { () throws(StoreError) -> Recording? in
             let game = try await store.find(.games, where: .ids([gameID]), sort: nil, limit: 1).first
             var completeness = RecordingCompleteness(
@@ -84,11 +79,11 @@ public struct StoredGames: Sendable {
         }
     }
 
-    private func reading<T>(_ body: () async throws(StoreError) -> T) async throws(Failure) -> T {
+    private func reading<T>(_ body: () async throws(StoreError) -> T) async throws(StoredReports.ReportError) -> T {
         do {
             return try await body()
         } catch {
-            throw Failure(message: MongoURL.scrub(error.message, url: url))
+            throw .storeUnavailable("store unavailable: " + MongoURL.scrub(error.message, url: url))
         }
     }
 }
