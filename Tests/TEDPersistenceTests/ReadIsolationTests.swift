@@ -38,9 +38,10 @@ import TEDCore
                 }
             }
             group.addTask {
-                // Once the server holds all six reads, as its own list of operations in progress says.
+                // Once the reads hold every read client of the store (the others wait for one), as the server's own
+                // list of operations in progress says.
                 do {
-                    try await Self.waitUntilTheServerHolds(finds: 6, observer: observer)
+                    try await Self.waitUntilTheServerHolds(finds: Int(MongoStore.readClients), observer: observer)
                 } catch {
                     Issue.record("cannot list the server's operations: \(error)")
                 }
