@@ -170,4 +170,33 @@ import TEDStore
         }
         await store.close()
     }
+
+    /// A sync the store refuses is retried after `retryInterval` on the service's clock, not before.
+    @Test(.timeLimit(.minutes(1)))
+    func theSyncServiceRetriesOnItsClockWhileTheStoreIsDown() async throws {
+        let server = try SecantusProcess()  // not started yet: the store is down
+        // A quick heartbeat and a patient server selection: the retry finds the server once it is started.
+        let store = try MongoStore(url: server.url + "/?heartbeatFrequencyMS=500&serverSelectionTimeoutMS=3000",
+                                   database: TestServer.uniqueDatabase(), logger: logger)
+        let flag = PersistenceFlag.forTests(enabled: true)
+        let history = FlagHistory(inMemoryFor: flag, store: store, logger: logger)
+        flag.set(false, source: .api)
+        flag.set(true, source: .api)
+        let clock = ManualClock()
+        let recorder = LogRecorder()
+        let sync = FlagHistorySync(history: history, retryInterval: .seconds(5), clock: clock, logger: recorder.logger)
+        try await withRunning([sync]) {
+            try await clock.waitForSleepers()  // the first sync failed: the retry waits on the clock
+            #expect(history.unsyncedCount == 2)
+            try await server.start()
+            try await clock.step(by: .seconds(4))
+            #expect(history.unsyncedCount == 2, "retried before the interval ended")
+            clock.advance(by: .seconds(1))
+            await recorder.waitFor("Flag history synced to the store")
+            #expect(history.unsyncedCount == 0)
+            #expect(try await store.count(.flagHistory, where: .all) == 2)
+        }
+        await store.close()
+        try await server.stop()
+    }
 }
