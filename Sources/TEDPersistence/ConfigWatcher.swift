@@ -10,17 +10,17 @@ import Glibc
 /// Re-reads `PERSISTENCE_ENABLED` from the `.env` file when the file changes (polled every `pollInterval`)
 /// and on SIGHUP, and applies it to the flag. The other settings need a restart; a bad value in the file is
 /// logged and ignored, so a typo never takes the service down.
-public final class ConfigWatcher<C: Clock>: Service, Sendable where C.Duration == Duration {
+public final class ConfigWatcher: Service, Sendable {
     let path: String
     let environment: [String: String]
     let flag: PersistenceFlag
     let pollInterval: Duration
-    let clock: C
+    let clock: any ServiceClock
     let logger: Logger
     let listenForSIGHUP: Bool
 
     public init(path: String, environment: [String: String], flag: PersistenceFlag, pollInterval: Duration = .seconds(1),
-                clock: C, listenForSIGHUP: Bool = true, logger: Logger) {
+                clock: any ServiceClock, listenForSIGHUP: Bool = true, logger: Logger) {
         self.path = path
         self.environment = environment
         self.flag = flag

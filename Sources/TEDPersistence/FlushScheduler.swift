@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Logging
 import ServiceLifecycle
 import TEDStore
@@ -7,7 +6,7 @@ import TEDStore
 /// Writes what is pending every `interval`, in batches of `batchSize`, while the flag is on. On a failure the
 /// batch goes back to the queue and the next attempt waits with backoff; ingest is never blocked. On graceful
 /// shutdown it drains what is pending, bounded by `shutdownGrace`.
-public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration == Duration {
+public final class FlushScheduler: Service, Sendable {
     let ingestor: Ingestor
     let writer: BatchWriter
     let deadLetters: DeadLetters
@@ -15,14 +14,15 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     let interval: Duration
     let batchSize: Int
     let shutdownGrace: Duration
-    let clock: C
+    let clock: any ServiceClock
     let logger: Logger
     public let statistics: FlushStatistics
     private let wakeup = Wakeup()
-    private let spilling = Atomic<Bool>(false)
+    /// Signalled at the high-water mark: the spill runs beside the flush loop, inside this service.
+    private let pressure = Wakeup()
 
     public init(ingestor: Ingestor, store: any DocumentStore, interval: Duration, batchSize: Int, shutdownGrace: Duration,
-                clock: C, statistics: FlushStatistics = FlushStatistics(), spool: Spool? = nil, logger: Logger) {
+                clock: any ServiceClock, statistics: FlushStatistics = FlushStatistics(), spool: Spool? = nil, logger: Logger) {
         self.ingestor = ingestor
         writer = BatchWriter(store: store, rules: ingestor.rules)
         deadLetters = DeadLetters(store: store)
@@ -40,16 +40,34 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
 
     /// Called when the pending queue reaches its high-water mark (`Ingestor.highWater`): flush now, and with a spool
     /// move what is pending there at once, beside any write that may be waiting for a server that went away, so
-    /// memory stays bounded and nothing is dropped while the spool has room.
-    public func relievePressure() async {
+    /// memory stays bounded and nothing is dropped while the spool has room. Only signals: the ingest path calls it
+    /// under no task of its own, and the spill runs in `run()`.
+    public func relievePressure() {
         requestFlush()
-        guard spool != nil else { return }
-        guard spilling.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
-        defer { spilling.store(false, ordering: .releasing) }
-        await spillToSpool()
+        if spool != nil { pressure.signal() }
     }
 
+    /// The flush loop and, with a spool, the high-water spill beside it; both end when shutdown's drain is done.
     public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            if spool != nil {
+                group.addTask { await self.spillUnderPressure() }
+            }
+            await flushLoop()
+            group.cancelAll()
+        }
+    }
+
+    /// Spills each time the high-water mark is reached, one spill at a time, until cancelled.
+    private func spillUnderPressure() async {
+        while true {
+            await pressure.wait()
+            if Task.isCancelled { return }
+            await spillToSpool()
+        }
+    }
+
+    private func flushLoop() async {
         let tasks = PersistenceTasks(flag: ingestor.flag, statistics: statistics, logger: logger,
                                      metadata: ["interval_seconds": "\(interval.seconds)", "batch_size": "\(batchSize)"])
         tasks.loopStarted()
@@ -86,7 +104,7 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     /// outlives the process whatever the flag says. Then the store, until the grace period ends; then what arrived
     /// meanwhile, or what the store did not take, into the spool again.
     private func drainForShutdown(replay: Bool) async {
-        let deadline = clock.now.advanced(by: shutdownGrace)
+        let deadline = clock.now.addingTimeInterval(shutdownGrace.seconds)
         await spillToSpool()
         if replay {
             logger.info("Flushing before shutdown", metadata: [
@@ -115,7 +133,7 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     /// independently: one whose write failed waits for the next round, the others are still written. Returns false
     /// when a write failed.
     @discardableResult
-    public func flushPending(deadline: C.Instant?) async -> Bool {
+    public func flushPending(deadline: Date?) async -> Bool {
         var written: [CollectionName: Int] = [:]
         defer {
             if !written.isEmpty {
@@ -150,7 +168,7 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
     /// Whether a flush stops before its next batch: the flag went off, its deadline passed, or shutdown began during
     /// a regular round (a long spool replay would otherwise hold the exit past the grace period; the shutdown's own
     /// flush, with its deadline, takes over).
-    private func shouldStop(before deadline: C.Instant?) -> Bool {
+    private func shouldStop(before deadline: Date?) -> Bool {
         guard ingestor.flag.isEnabled else { return true }
         if let deadline { return clock.now >= deadline }
         return Task.isShuttingDownGracefully
@@ -201,7 +219,7 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
         }
         guard let first = refused.first else { return fates }
         do throws(StoreError) {
-            try await deadLetters.add(refused, at: Date())
+            try await deadLetters.add(refused, at: clock.now)
             logger.error("Error persisting \(collection): \(refused.count) records refused and moved to the dead-letter; first: \(first.error.message)",
                          metadata: ["collection": "\(collection)", "records": "\(refused.count)", "code": "\(first.error.code)"])
         } catch {
@@ -219,14 +237,14 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
                         from origin: String, written: inout [CollectionName: Int]) -> Bool {
         let duration = ContinuousClock.now - started
         if tally.done > 0 {
-            statistics.recordBatch(collection, tally, at: Date())
+            statistics.recordBatch(collection, tally, at: clock.now)
             written[collection, default: 0] += tally.stored + tally.alreadyStored
         }
         guard let retryError = tally.retryError else {
             FlushMetrics.batch(collection, documents: records, duration: duration, ok: true)
             return true
         }
-        statistics.recordFailure(retryError, at: Date())
+        statistics.recordFailure(retryError, at: clock.now)
         FlushMetrics.batch(collection, documents: records, duration: duration, ok: false)
         logger.error("Error persisting \(collection)\(origin): \(retryError.message)",
                      metadata: ["collection": "\(collection)", "records": "\(records)"])
@@ -262,7 +280,7 @@ public final class FlushScheduler<C: Clock>: Service, Sendable where C.Duration 
             }
             for batch in batches {
                 ingestor.handOff(batch, to: .spooled)
-                if (spooledBefore[batch.collection] ?? 0) == 0 { statistics.recordSpooledSince(batch.collection, at: Date()) }
+                if (spooledBefore[batch.collection] ?? 0) == 0 { statistics.recordSpooledSince(batch.collection, at: clock.now) }
             }
             moved += taken
         }

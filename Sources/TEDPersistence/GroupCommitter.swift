@@ -1,10 +1,12 @@
+import ServiceLifecycle
 import Synchronization
 import TEDStore
 
 /// Durable ingest: commits the records of concurrent requests to the spool together, one transaction per round,
 /// and tells each request when its records are on disk. Tickets are taken in ingest order (under the ingest
-/// lock) and committed in that order, so the spool replays records in the order they were derived.
-public final class GroupCommitter: Sendable {
+/// lock) and committed in that order, so the spool replays records in the order they were derived. A service of the
+/// service group: ingest only signals it.
+public final class GroupCommitter: Service, Sendable {
     /// One request's records and the answer it waits for.
     public final class Ticket: Sendable {
         public let records: [StoreRecord]
@@ -35,34 +37,48 @@ public final class GroupCommitter: Sendable {
     }
 
     private let spool: Spool
-    private let queue = Mutex<(tickets: [Ticket], draining: Bool)>(([], false))
+    private let queue = Mutex<(tickets: [Ticket], stopped: Bool)>(([], false))
+    private let queued = Wakeup()
 
     public init(spool: Spool) {
         self.spool = spool
     }
 
-    /// Queues records for the next commit round. Synchronous, so the caller can call it under its own lock.
+    /// Queues records for the next commit round. Synchronous, so the caller can call it under its own lock. Once the
+    /// service has stopped, the ticket fails at once: the caller keeps the records in memory, never waits forever.
     public func enqueue(_ records: [StoreRecord]) -> Ticket {
         let ticket = Ticket(records: records)
-        let startDrain = queue.withLock { queue -> Bool in
-            queue.tickets.append(ticket)
-            if queue.draining { return false }
-            queue.draining = true
-            return true
+        let stopped = queue.withLock { queue -> Bool in
+            if !queue.stopped { queue.tickets.append(ticket) }
+            return queue.stopped
         }
-        if startDrain {
-            Task { await self.drain() }
+        if stopped {
+            ticket.finish(.failure(StoreError(.unavailable, "the spool's group commit has stopped")))
+        } else {
+            queued.signal()
         }
         return ticket
     }
 
-    /// Commits rounds until nothing is queued: each round takes every ticket queued so far.
-    private func drain() async {
+    /// Commits rounds as tickets arrive. On graceful shutdown it commits what is queued and stops; it must stop
+    /// after every service that ingests (listed before them in the service group).
+    public func run() async throws {
+        while true {
+            try? await cancelWhenGracefulShutdown { await self.queued.wait() }
+            let stopping = Task.isShuttingDownGracefully || Task.isCancelled
+            await drain(stopping: stopping)
+            if stopping { return }
+        }
+    }
+
+    /// Commits rounds until nothing is queued: each round takes every ticket queued so far. The last drain marks the
+    /// committer stopped in the same step that finds the queue empty, so no ticket is left behind.
+    private func drain(stopping: Bool) async {
         while true {
             let round = queue.withLock { queue -> [Ticket] in
                 let tickets = queue.tickets
                 queue.tickets.removeAll(keepingCapacity: true)
-                if tickets.isEmpty { queue.draining = false }
+                if tickets.isEmpty && stopping { queue.stopped = true }
                 return tickets
             }
             if round.isEmpty { return }

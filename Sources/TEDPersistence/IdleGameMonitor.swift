@@ -8,10 +8,10 @@ import ServiceLifecycle
 public final class IdleGameMonitor: Service, Sendable {
     let ingestor: Ingestor
     let timeout: TimeInterval
-    let clock: any WallClock
+    let clock: any ServiceClock
     let logger: Logger
 
-    public init(ingestor: Ingestor, timeout: TimeInterval, clock: any WallClock = SystemWallClock(), logger: Logger) {
+    public init(ingestor: Ingestor, timeout: TimeInterval, clock: any ServiceClock, logger: Logger) {
         self.ingestor = ingestor
         self.timeout = timeout
         self.clock = clock

@@ -5,9 +5,9 @@ import ServiceLifecycle
 /// manual one instead of sleeping). It only reads counters, so it runs whether persistence is on or off.
 public final class TimelineSampler: Service, Sendable {
     let runtime: PersistenceRuntime
-    let clock: any WallClock
+    let clock: any ServiceClock
 
-    public init(runtime: PersistenceRuntime, clock: any WallClock = SystemWallClock()) {
+    public init(runtime: PersistenceRuntime, clock: any ServiceClock) {
         self.runtime = runtime
         self.clock = clock
     }

@@ -48,7 +48,7 @@ struct CleanupCommand: AsyncParsableCommand {
     }
 
     private func runNow(_ cleanup: RetentionCleanup) async throws(StoreError) {
-        switch try await cleanup.run(clock: SystemWallClock()) {
+        switch try await cleanup.run(clock: SystemClock()) {
         case .completed(let deleted, _):
             for (collection, _) in cleanup.cutoffs(now: Date()) { print("  \(collection): \(deleted[collection] ?? 0) deleted") }
             print("✓ Data cleanup completed")

@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         let envFile = (try? DotEnv.load(path: settings.envFilePath)) ?? [:]
-        let (enabled, source) = try ConfigWatcher<ContinuousClock>.resolve(environment: environment, envFile: envFile)
+        let (enabled, source) = try ConfigWatcher.resolve(environment: environment, envFile: envFile)
         let flag = PersistenceFlag(enabled: enabled, source: source,
                                    backendName: settings.backend == .mongodb ? "MongoDB" : "SQLite",
                                    logger: Logger(label: "ted.persistence"))
@@ -50,32 +50,33 @@ struct ServeCommand: AsyncParsableCommand {
         if let spool { ingestor.spoolRecovered(spool.file.countByCollection) }
         let statistics = FlushStatistics()
         let jobs = JobsStatus()
-        var services: [any Service] = []
+        // The one clock of every background service (tests give them a manual one).
+        let clock = SystemClock()
+        // First in the list, so it stops last: every service that ingests has stopped before its final commit.
+        var services: [any Service] = durableSink.map { [$0] } ?? []
         var requestFlush: @Sendable () -> Void = {}
         if let store {
             let flush = FlushScheduler(
                 ingestor: ingestor, store: store, interval: settings.persistenceInterval, batchSize: settings.batchSize,
-                shutdownGrace: settings.shutdownGrace, clock: ContinuousClock(), statistics: statistics, spool: spool,
+                shutdownGrace: settings.shutdownGrace, clock: clock, statistics: statistics, spool: spool,
                 logger: Logger(label: "ted.flush"))
             services.append(flush)
             requestFlush = { flush.requestFlush() }
-            if spillsAtHighWater {
-                ingestor.onHighWater { Task { await flush.relievePressure() } }
-            } else {
-                ingestor.onHighWater { flush.requestFlush() }
-            }
+            ingestor.onHighWater(spillsAtHighWater ? flush.relievePressure : flush.requestFlush)
             services.append(RetentionCleaner(store: store, settings: settings, flag: flag, status: jobs,
-                                             logger: Logger(label: "ted.cleanup")))
-            services.append(HourlyMetricsJob(store: store, flag: flag, status: jobs, logger: Logger(label: "ted.metrics")))
+                                             clock: clock, logger: Logger(label: "ted.cleanup")))
+            services.append(HourlyMetricsJob(store: store, flag: flag, status: jobs, clock: clock,
+                                             logger: Logger(label: "ted.metrics")))
         }
-        services.append(FlagHistorySync(history: flagHistory, clock: ContinuousClock(), logger: Logger(label: "ted.flag-history")))
+        services.append(FlagHistorySync(history: flagHistory, clock: clock, logger: Logger(label: "ted.flag-history")))
         services.append(ConfigWatcher(path: settings.envFilePath, environment: environment, flag: flag,
-                                      clock: ContinuousClock(), logger: Logger(label: "ted.config")))
+                                      clock: clock, logger: Logger(label: "ted.config")))
         // After the flush in the list, so it stops before the flush drains what it derived.
-        services.append(IdleGameMonitor(ingestor: ingestor, timeout: settings.gameIdleTimeout, logger: Logger(label: "ted.games")))
+        services.append(IdleGameMonitor(ingestor: ingestor, timeout: settings.gameIdleTimeout, clock: clock,
+                                        logger: Logger(label: "ted.games")))
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
                                          statistics: statistics, spool: spool, flagHistory: flagHistory, requestFlush: requestFlush)
-        services.append(TimelineSampler(runtime: runtime))
+        services.append(TimelineSampler(runtime: runtime, clock: clock))
         let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs, logger: logger)
         // Shutdown runs in reverse order: the HTTP server stops accepting first, then the flush drains.
         let group = ServiceGroup(configuration: .init(

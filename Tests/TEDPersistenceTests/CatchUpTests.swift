@@ -39,7 +39,7 @@ import TEDStore
         let flag = PersistenceFlag.forTests(enabled: true)
         let ingestor = Ingestor.forTests(flag: flag)
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: 50,
-                                   shutdownGrace: .seconds(10), clock: ContinuousClock(), logger: logger)
+                                   shutdownGrace: .seconds(10), clock: ManualClock(), logger: logger)
         let runtime = PersistenceRuntime(settings: Settings(), flag: flag, ingestor: ingestor, store: store, statistics: FlushStatistics())
 
         // On: game a whole, and the first half of game b (stored as it comes).

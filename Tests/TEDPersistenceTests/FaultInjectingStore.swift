@@ -18,10 +18,14 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     /// Records refused for good, whatever the order or the attempt (a value the database will never take).
     let refuses: @Sendable (StoreRecord) -> Bool
     let faults = Mutex(Faults())
+    /// Told of every record write before it happens: an event a test can wait on, or act on, instead of polling.
+    let beforeWrite: @Sendable (CollectionName) -> Void
 
-    init(_ base: any DocumentStore, refuses: @escaping @Sendable (StoreRecord) -> Bool = { _ in false }) {
+    init(_ base: any DocumentStore, refuses: @escaping @Sendable (StoreRecord) -> Bool = { _ in false },
+         beforeWrite: @escaping @Sendable (CollectionName) -> Void = { _ in }) {
         self.base = base
         self.refuses = refuses
+        self.beforeWrite = beforeWrite
     }
 
     var backend: StoreBackend { base.backend }
@@ -31,6 +35,7 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     func ping() async throws(StoreError) { try await base.ping() }
 
     func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> [RecordFate] {
+        beforeWrite(collection)
         let fails = faults.withLock { faults in
             faults.failing.contains(collection) || Double.random(in: 0..<1, using: &faults.random) < faults.retryableChance
         }

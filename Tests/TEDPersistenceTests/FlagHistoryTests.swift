@@ -25,8 +25,8 @@ import TEDStore
         let envFile = directory.appendingPathComponent(".env").path
         let flag = PersistenceFlag.forTests(enabled: false)
         let history = try FlagHistory(flag: flag, store: store, journalPath: journal, logger: logger)
-        func watcher(environment: [String: String]) -> ConfigWatcher<ContinuousClock> {
-            ConfigWatcher(path: envFile, environment: environment, flag: flag, clock: ContinuousClock(), listenForSIGHUP: false, logger: logger)
+        func watcher(environment: [String: String]) -> ConfigWatcher {
+            ConfigWatcher(path: envFile, environment: environment, flag: flag, clock: ManualClock(), listenForSIGHUP: false, logger: logger)
         }
         let fingerprint = FlagChange.fingerprint(ofToken: Self.token)
 
@@ -146,20 +146,24 @@ import TEDStore
         #expect(page.unsynced == 2)
     }
 
-    @Test func theSyncServiceWritesWhenTheFlagTurnsOnAndStopsOnShutdown() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func theSyncServiceWritesWhenTheFlagTurnsOnAndStopsOnShutdown() async throws {
         let store = try makeStore(.sqlite)
         let flag = PersistenceFlag.forTests(enabled: false)
         let history = FlagHistory(inMemoryFor: flag, store: store, logger: logger)
         // Two changes before the service starts, the flag off after them: they wait for the flag to turn on.
         flag.set(true, source: .api)
         flag.set(false, source: .api)
-        let sync = FlagHistorySync(history: history, retryInterval: .milliseconds(50), clock: ContinuousClock(), logger: logger)
+        let recorder = LogRecorder()
+        let sync = FlagHistorySync(history: history, retryInterval: .seconds(5), clock: ManualClock(), logger: recorder.logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: sync)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             #expect(history.unsyncedCount == 2)
+            // The change itself wakes the service: no clock moves.
             flag.set(true, source: .environment)
-            #expect(try await Self.waitFor { history.unsyncedCount == 0 })
+            await recorder.waitFor("Flag history synced to the store")
+            #expect(history.unsyncedCount == 0)
             #expect(try await store.count(.flagHistory, where: .all) == 3)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -167,13 +171,32 @@ import TEDStore
         await store.close()
     }
 
-    /// Polls `condition` for up to ten seconds (the service reacts at once; the margin is for a busy machine).
-    static func waitFor(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
+    /// A sync the store refuses is retried after `retryInterval` on the service's clock, not before.
+    @Test(.timeLimit(.minutes(1)))
+    func theSyncServiceRetriesOnItsClockWhileTheStoreIsDown() async throws {
+        let server = try SecantusProcess()  // not started yet: the store is down
+        // A quick heartbeat and a patient server selection: the retry finds the server once it is started.
+        let store = try MongoStore(url: server.url + "/?heartbeatFrequencyMS=500&serverSelectionTimeoutMS=3000",
+                                   database: TestServer.uniqueDatabase(), logger: logger)
+        let flag = PersistenceFlag.forTests(enabled: true)
+        let history = FlagHistory(inMemoryFor: flag, store: store, logger: logger)
+        flag.set(false, source: .api)
+        flag.set(true, source: .api)
+        let clock = ManualClock()
+        let recorder = LogRecorder()
+        let sync = FlagHistorySync(history: history, retryInterval: .seconds(5), clock: clock, logger: recorder.logger)
+        try await withRunning([sync]) {
+            try await clock.waitForSleepers()  // the first sync failed: the retry waits on the clock
+            #expect(history.unsyncedCount == 2)
+            try await server.start()
+            try await clock.step(by: .seconds(4))
+            #expect(history.unsyncedCount == 2, "retried before the interval ended")
+            clock.advance(by: .seconds(1))
+            await recorder.waitFor("Flag history synced to the store")
+            #expect(history.unsyncedCount == 0)
+            #expect(try await store.count(.flagHistory, where: .all) == 2)
         }
-        return condition()
+        await store.close()
+        try await server.stop()
     }
 }

@@ -19,9 +19,9 @@ import TEDStore
         }
     }
 
-    func scheduler(_ ingestor: Ingestor, _ store: any DocumentStore, batchSize: Int = 7) -> FlushScheduler<ContinuousClock> {
+    func scheduler(_ ingestor: Ingestor, _ store: any DocumentStore, batchSize: Int = 7) -> FlushScheduler {
         FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: batchSize,
-                       shutdownGrace: .seconds(10), clock: ContinuousClock(), logger: logger)
+                       shutdownGrace: .seconds(10), clock: ManualClock(), logger: logger)
     }
 
     @Test(arguments: Backend.allCases)
@@ -170,15 +170,17 @@ import TEDStore
         await store.close()
     }
 
-    @Test func gracefulShutdownDrainsWhatIsPending() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func gracefulShutdownDrainsWhatIsPending() async throws {
         let store = try makeStore(.sqlite)
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
+        let clock = ManualClock()
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(3600), batchSize: 50,
-                                   shutdownGrace: .seconds(10), clock: ContinuousClock(), logger: logger)
+                                   shutdownGrace: .seconds(10), clock: clock, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: flush)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Task.sleep(for: .milliseconds(200))
+            try await clock.waitForSleepers()  // the loop waits for its interval, which never ends
             ingestor.ingest(Feed.game("s-1", ticks: 120))
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -188,22 +190,28 @@ import TEDStore
         await store.close()
     }
 
-    @Test func theIntervalFlushRunsByItself() async throws {
+    /// The interval alone starts a flush: before it ends nothing is written, once the clock passes it everything is,
+    /// while the service still runs (the shutdown's drain would hide a flush that never came).
+    @Test(.timeLimit(.minutes(1)))
+    func theIntervalFlushRunsByItself() async throws {
         let store = try makeStore(.sqlite)
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
-        let flush = scheduler(ingestor, store)
+        let clock = ManualClock()
+        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(1), batchSize: 7,
+                                   shutdownGrace: .seconds(10), clock: clock, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: flush)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
+            try await clock.waitForSleepers()
             ingestor.ingest(Feed.game("i-1", ticks: 25))
-            let deadline = ContinuousClock.now + .seconds(5)
-            while ingestor.counters.pending > 0 && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await clock.step(by: .milliseconds(999))
+            #expect(try await store.count(.tickSamples, where: .all) == 0, "flushed before the interval ended")
+            try await clock.step(by: .milliseconds(1))
+            #expect(ingestor.counters.pending == 0)
+            #expect(try await store.count(.tickSamples, where: .all) == 25)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        #expect(try await store.count(.tickSamples, where: .all) == 25)
         await store.close()
     }
 }

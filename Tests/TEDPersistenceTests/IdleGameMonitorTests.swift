@@ -42,33 +42,35 @@ import TEDStore
         try await task.value
     }
 
-    @Test func inDurableModeAFailedCommitKeepsTheEndedGameInMemory() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func inDurableModeAFailedCommitKeepsTheEndedGameInMemory() async throws {
         let path = try TestServer.temporaryDirectory().appendingPathComponent("spool.sqlite").path
         // Too small for any record: every commit fails (spool full).
         let spool = Spool(file: try await SpoolFile(path: path, maxBytes: 1, logger: Logger(label: "test")))
+        let committer = GroupCommitter(spool: spool)
         let ingestor = Ingestor(rules: OutcomeRules(), sizes: BufferSizes(tickSamples: 10, finishedGames: 10, sideBets: 10),
-                                pendingCapacity: 1000, flag: .forTests(enabled: true), durableSink: GroupCommitter(spool: spool))
-        // As the ingest route does with a failed commit.
-        if let ticket = ingestor.ingest([Self.tick(0)], now: Self.t0).durable, case .failure = await ticket.wait() {
-            ingestor.keepInMemory(ticket.records)
-        }
-        let pending = ingestor.pendingCount
+                                pendingCapacity: 1000, flag: .forTests(enabled: true), durableSink: committer)
         let clock = ManualClock(Self.t0)
         let monitor = IdleGameMonitor(ingestor: ingestor, timeout: 60, clock: clock, logger: Logger(label: "test"))
-        let task = Task { try await monitor.run() }
-        try await clock.waitForSleepers()
-        clock.advance(to: Self.t0.addingTimeInterval(60))
-        try await clock.waitForSleepers()
-        #expect(ingestor.currentGame == nil)
-        #expect(ingestor.pendingCount == pending)  // the ended game replaced its earlier version in memory
-        let counters = ingestor.counters
-        for collection in CollectionName.flushed {
-            #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0), "\(collection)")
+        try await withRunning([committer]) {
+            // As the ingest route does with a failed commit.
+            if let ticket = ingestor.ingest([Self.tick(0)], now: Self.t0).durable, case .failure = await ticket.wait() {
+                ingestor.keepInMemory(ticket.records)
+            }
+            let pending = ingestor.pendingCount
+            try await withRunning([monitor]) {
+                try await clock.waitForSleepers()
+                try await clock.step(by: .seconds(60))
+            }
+            #expect(ingestor.currentGame == nil)
+            #expect(ingestor.pendingCount == pending)  // the ended game replaced its earlier version in memory
+            let counters = ingestor.counters
+            for collection in CollectionName.flushed {
+                #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0), "\(collection)")
+            }
+            let games = try #require(ingestor.takeBatch(limit: 10, excluding: [.tickSamples, .predictions, .sideBets]))
+            #expect(games.records.map { record in if case .game(let game) = record { game.endInferred } else { false } } == [true])
         }
-        let games = try #require(ingestor.takeBatch(limit: 10, excluding: [.tickSamples, .predictions, .sideBets]))
-        #expect(games.records.map { record in if case .game(let game) = record { game.endInferred } else { false } } == [true])
-        task.cancel()
-        try await task.value
         await spool.file.close()
     }
 }

@@ -23,7 +23,7 @@ import TEDCore
     }
 
     /// Flushes until nothing is pending (each failed round is retried, as the interval loop would).
-    func drain(_ flush: FlushScheduler<ContinuousClock>, _ ingestor: Ingestor) async {
+    func drain(_ flush: FlushScheduler, _ ingestor: Ingestor) async {
         for _ in 0..<30 where ingestor.counters.pending > 0 {
             await flush.flushPending(deadline: nil)
         }
@@ -50,7 +50,7 @@ import TEDCore
         let store = try MongoStore(url: url, database: "failpoints", logger: logger)
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: 20,
-                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), logger: logger)
+                                   shutdownGrace: .seconds(5), clock: ManualClock(), logger: logger)
         try await Self.failCommand(store, mode: mode, data: data)
         ingestor.ingest(Self.feed())
         await drain(flush, ingestor)
@@ -81,7 +81,7 @@ import TEDCore
         try await store.schema.createCollection(.predictions, validator: ["confidence": .document(["$lte": .double(0.9)])])
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: 20,
-                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), logger: logger)
+                                   shutdownGrace: .seconds(5), clock: ManualClock(), logger: logger)
         var events = Self.feed()
         events.append(.prediction(Prediction(gameID: "fp-2", predictedAtTick: 44, predictedEndTick: 90, confidence: 0.95,
                                              timestamp: Feed.start, createdAt: Feed.start)))

@@ -1,34 +1,6 @@
 import Foundation
-import Logging
-import Synchronization
 import Testing
 @testable import TEDPersistence
-
-/// Keeps the messages logged through it, in order.
-final class LogRecorder: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var messages: [String] { lines.withLock { $0 } }
-
-    func count(of message: String) -> Int { messages.filter { $0 == message }.count }
-
-    var logger: Logger { Logger(label: "test") { _ in Handler(recorder: self) } }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            recorder.lines.withLock { $0.append(event.message.description) }
-        }
-    }
-}
 
 /// `Background persistence tasks started` and `manager.running` follow the tasks' real state: the loop alive and
 /// the flag on.

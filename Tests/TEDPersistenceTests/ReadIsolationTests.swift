@@ -13,7 +13,8 @@ import TEDCore
 
     /// Six reads the server holds for three seconds each, more than the store has clients of any kind; a flush started
     /// after them is written while they are all still held.
-    @Test func slowReadsNeverHoldTheFlush() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func slowReadsNeverHoldTheFlush() async throws {
         let server = try SecantusProcess(testCommands: true)
         try await server.start()
         let store = try MongoStore(url: server.url, database: "isolation", logger: logger)
@@ -22,11 +23,13 @@ import TEDCore
         try await MongoFailPointTests.failCommand(store, mode: .document(["times": .int32(6)]), data: [
             "failCommands": .array(["find"]), "blockConnection": .bool(true), "blockTimeMS": .int32(3000),
         ])
+        // A store of its own (its own clients) to ask the server what it is doing while the reads hold the others.
+        let observer = try MongoStore(url: server.url, database: "admin", logger: logger)
         let readsDone = Shared(0)
         let flushedWhileReadsHeld = Shared(false)
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(60), batchSize: 100,
-                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), logger: logger)
+                                   shutdownGrace: .seconds(5), clock: ManualClock(), logger: logger)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<6 {
                 group.addTask {
@@ -35,7 +38,13 @@ import TEDCore
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(300))  // let the reads reach the server first
+                // Once the reads hold every read client of the store (the others wait for one), as the server's own
+                // list of operations in progress says.
+                do {
+                    try await Self.waitUntilTheServerHolds(finds: Int(MongoStore.readClients), observer: observer)
+                } catch {
+                    Issue.record("cannot list the server's operations: \(error)")
+                }
                 // Ticks of a running game: the flush inserts and merges, and reads nothing back.
                 ingestor.ingest((0..<20).map { .gameState(GameStateUpdate(gameID: "w", tick: $0, price: 1, timestamp: Feed.start)) })
                 let ok = await flush.flushPending(deadline: nil)
@@ -47,8 +56,19 @@ import TEDCore
         #expect(flushedFirst, "the flush waited for the reads")
         #expect(try await store.count(.tickSamples, where: .all) == 20)
         try await MongoFailPointTests.failCommand(store, mode: "off")
+        await observer.close()
         await store.close()
         try await server.stop()
+    }
+
+    /// Returns once the server lists `count` `find` commands in progress (`currentOp`): each check is one round trip
+    /// to the server, and the test's time limit bounds the wait.
+    static func waitUntilTheServerHolds(finds count: Int, observer: MongoStore) async throws {
+        while true {
+            let reply = try await observer.runCommand(["currentOp": .int32(1)], context: "currentOp")
+            let operations = reply?["inprog"]?.arrayValue ?? []
+            if operations.filter({ $0.documentValue?["op"]?.stringValue == "find" }).count >= count { return }
+        }
     }
 
     @Test func pastItsPlacesAReportIsRefusedAtOnce() async {

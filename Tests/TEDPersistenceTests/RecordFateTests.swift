@@ -18,9 +18,9 @@ import TEDStore
         }
     }
 
-    func scheduler(_ ingestor: Ingestor, _ store: any DocumentStore, spool: Spool? = nil) -> FlushScheduler<ContinuousClock> {
+    func scheduler(_ ingestor: Ingestor, _ store: any DocumentStore, spool: Spool? = nil) -> FlushScheduler {
         FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: 50,
-                       shutdownGrace: .seconds(10), clock: ContinuousClock(), spool: spool, logger: logger)
+                       shutdownGrace: .seconds(10), clock: ManualClock(), spool: spool, logger: logger)
     }
 
     /// Ticks of one game, each at its own price (a foreign unique index on price then refuses only what we choose).

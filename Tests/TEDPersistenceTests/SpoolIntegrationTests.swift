@@ -22,7 +22,7 @@ import TEDStore
         let spool = try await spool()
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true), pendingCapacity: 50)
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: 20,
-                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), spool: spool, logger: logger)
+                                   shutdownGrace: .seconds(5), clock: ManualClock(), spool: spool, logger: logger)
         try await server.stop()
         // Five games of 40 ticks while the store is down: far more than the 50 records memory may hold.
         for game in 0..<5 {
@@ -50,18 +50,21 @@ import TEDStore
     @Test func durableIngestIsOnDiskBeforeItIsAcknowledged() async throws {
         let store = try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger)
         let spool = try await spool()
+        let committer = GroupCommitter(spool: spool)
         let ingestor = Ingestor(rules: OutcomeRules(), sizes: BufferSizes(tickSamples: 10, finishedGames: 10, sideBets: 10),
-                                pendingCapacity: 1000, flag: .forTests(enabled: true), durableSink: GroupCommitter(spool: spool))
+                                pendingCapacity: 1000, flag: .forTests(enabled: true), durableSink: committer)
         // Concurrent requests share commits; each waits for its own.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for game in 0..<8 {
-                group.addTask {
-                    let receipt = ingestor.ingest(Feed.game("du-\(game)", ticks: 25))
-                    let ticket = try #require(receipt.durable)
-                    _ = try await ticket.wait().get()
+        try await withRunning([committer]) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for game in 0..<8 {
+                    group.addTask {
+                        let receipt = ingestor.ingest(Feed.game("du-\(game)", ticks: 25))
+                        let ticket = try #require(receipt.durable)
+                        _ = try await ticket.wait().get()
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
         #expect(ingestor.pendingCount == 0)
         #expect(spool.file.count >= 8 * 25)
@@ -73,7 +76,7 @@ import TEDStore
         let restarted = Ingestor.forTests(flag: .forTests(enabled: true))
         restarted.spoolRecovered(reopened.file.countByCollection)
         let flush = FlushScheduler(ingestor: restarted, store: store, interval: .seconds(1), batchSize: 50,
-                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), spool: reopened, logger: logger)
+                                   shutdownGrace: .seconds(5), clock: ManualClock(), spool: reopened, logger: logger)
         #expect(await flush.flushPending(deadline: nil))
         #expect(reopened.file.count == 0)
         #expect(try await store.count(.tickSamples, where: .all) == 200)
@@ -84,26 +87,27 @@ import TEDStore
 
     /// SIGTERM with the store unreachable: what is pending moves to the spool before the grace period is spent
     /// waiting for the store, so a SIGKILL at its end (an orchestrator's stop timeout) would lose nothing.
-    @Test func shutdownSpoolsWhatIsPendingBeforeWaitingForTheStore() async throws {
-        // Nothing listens on port 1: each write waits 20 s for a server before it fails (long, so that a machine loaded
-        // by the rest of the suite still shows the spill coming first).
-        let store = try MongoStore(url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=20000", database: "nowhere", logger: logger)
+    @Test(.timeLimit(.minutes(1)))
+    func shutdownSpoolsWhatIsPendingBeforeWaitingForTheStore() async throws {
+        // Nothing listens on port 1: each write waits 2 s for a server before it fails.
+        let store = try MongoStore(url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=2000", database: "nowhere", logger: logger)
         let spool = try await spool()
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
+        let clock = ManualClock()
+        let recorder = LogRecorder()
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(3600), batchSize: 50,
-                                   shutdownGrace: .seconds(1), clock: ContinuousClock(), spool: spool, logger: logger)
+                                   shutdownGrace: .seconds(1), clock: clock, spool: spool, logger: recorder.logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: flush)], logger: logger))
         ingestor.ingest(Feed.game("sd-1", ticks: 30))
         let pending = ingestor.pendingCount
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Task.sleep(for: .milliseconds(200))
-            let started = ContinuousClock.now
+            try await clock.waitForSleepers()
             await group.triggerGracefulShutdown()
-            while spool.file.count < pending && ContinuousClock.now - started < .seconds(15) {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(spool.file.count == pending, "in the spool well before the store's 20 s wait ends")
+            await recorder.waitFor("Moved pending records to the spool")
+            #expect(spool.file.count == pending)
+            #expect(!recorder.messages.contains { $0.hasPrefix("Error persisting") }, "the spill waited for the store")
+            clock.advance(by: .seconds(1))  // the grace period ends: the drain stops after the write in flight
             try await tasks.waitForAll()
         }
         #expect(ingestor.pendingCount == 0)
@@ -113,8 +117,18 @@ import TEDStore
 
     /// SIGTERM during a long spool replay: the replay stops and the shutdown's grace period bounds the exit, instead
     /// of the replay running to its end first.
-    @Test func aLongReplayStopsWhenShutdownBegins() async throws {
-        let store = try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger)
+    @Test(.timeLimit(.minutes(1)))
+    func aLongReplayStopsWhenShutdownBegins() async throws {
+        let clock = ManualClock()
+        let shutdownRequested = Shared(false)
+        let (writes, writeBegins) = AsyncStream<Void>.makeStream()
+        // Every write once shutdown is asked for takes an hour of the clock: the grace period ends during the
+        // drain's first write.
+        let store = FaultInjectingStore(try MongoStore(url: TestServer.mongoURL(), database: TestServer.uniqueDatabase(), logger: logger),
+                                        beforeWrite: { _ in
+                                            writeBegins.yield()
+                                            if shutdownRequested.value.withLock({ $0 }) { clock.advance(by: .seconds(3600)) }
+                                        })
         let spool = try await spool()
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
         for game in 0..<40 {
@@ -125,13 +139,15 @@ import TEDStore
             try await spool.file.append(records)
         }
         ingestor.spoolRecovered(spool.file.countByCollection)
-        // 40,000 rows at this server's ~20k documents/s: a replay of about two seconds.
-        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(1), batchSize: 100,
-                                   shutdownGrace: .milliseconds(100), clock: ContinuousClock(), spool: spool, logger: logger)
+        let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(1), batchSize: 100,
+                                   shutdownGrace: .milliseconds(100), clock: clock, spool: spool, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: flush)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            while spool.file.count == 40_000 { try await Task.sleep(for: .milliseconds(5)) }  // the replay has begun
+            try await clock.waitForSleepers()
+            clock.advance(by: .seconds(1))  // the interval ends: a replay of 400 batches begins
+            for await _ in writes { break }
+            shutdownRequested.value.withLock { $0 = true }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -145,8 +161,11 @@ import TEDStore
     /// A client faster than the spill: while the spool has room, memory holds at most twice the high-water mark and
     /// requests past it wait for the spill, instead of memory filling up and the oldest records being dropped (the
     /// default policy in memory mode).
-    @Test func pastTwiceTheHighWaterMarkRequestsWaitForTheSpillInsteadOfDropping() async throws {
-        let store = try MongoStore(url: "mongodb://127.0.0.1:1", database: "nowhere", logger: logger)  // never written
+    @Test(.timeLimit(.minutes(1)))
+    func pastTwiceTheHighWaterMarkRequestsWaitForTheSpillInsteadOfDropping() async throws {
+        // A store that is down and says so at once (a write to nowhere would hold its batch for seconds).
+        let store = FaultInjectingStore(try MongoStore(url: "mongodb://127.0.0.1:1", database: "nowhere", logger: logger))
+        store.faults.withLock { $0.failing = Set(CollectionName.flushed) }
         let spool = try await spool()
         var settings = Settings()
         settings.maxPending = 1000
@@ -155,26 +174,23 @@ import TEDStore
         let ingestor = Ingestor(rules: OutcomeRules(), sizes: BufferSizes(tickSamples: 100, finishedGames: 10, sideBets: 10),
                                 pendingCapacity: 1000, highWater: 30, flag: flag)
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(3600), batchSize: 100,
-                                   shutdownGrace: .seconds(1), clock: ContinuousClock(), spool: spool, logger: logger)
-        // The spill starts a little after it is asked for, as it does behind a busy spool.
-        ingestor.onHighWater {
-            Task {
-                try? await Task.sleep(for: .milliseconds(50))
-                await flush.relievePressure()
-            }
-        }
+                                   shutdownGrace: .seconds(1), clock: ManualClock(), spool: spool, logger: logger)
+        // As `ted serve` wires it: the high-water mark signals the flush service, whose spill runs beside its loop.
+        ingestor.onHighWater(flush.relievePressure)
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
                                          statistics: FlushStatistics(), spool: spool)
         var events = 0
         var mostPending = 0
-        for game in 0..<40 {
-            let feed = Feed.game("w-\(game)", ticks: 30)
-            events += feed.count
-            // What is tested is that requests wait for the spill, not the service's 2 s bound on one wait, which a
-            // loaded CI machine's spool (each commit waits for the disk) overran once.
-            await runtime.waitForRoom(for: feed.count, limit: .seconds(30))
-            ingestor.ingest(feed)
-            mostPending = max(mostPending, ingestor.pendingCount)
+        try await withRunning([flush]) {
+            for game in 0..<40 {
+                let feed = Feed.game("w-\(game)", ticks: 30)
+                events += feed.count
+                // What is tested is that requests wait for the spill, not the service's 2 s bound on one wait, which a
+                // loaded CI machine's spool (each commit waits for the disk) overran once.
+                await runtime.waitForRoom(for: feed.count, limit: .seconds(30))
+                ingestor.ingest(feed)
+                mostPending = max(mostPending, ingestor.pendingCount)
+            }
         }
         #expect(events > ingestor.pendingCapacity)
         #expect(mostPending <= 60 + 40, "at most twice the high-water mark, plus one game's records")
@@ -195,7 +211,7 @@ import TEDStore
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
                                          statistics: FlushStatistics(), spool: spool)
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(1), batchSize: 100,
-                                   shutdownGrace: .seconds(1), clock: ContinuousClock(), spool: spool, logger: logger)
+                                   shutdownGrace: .seconds(1), clock: ManualClock(), spool: spool, logger: logger)
         var game = 0
         while runtime.admission() == nil && game < 200 {
             ingestor.ingest(Feed.game("full-\(game)", ticks: 30))

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Testing
 import TEDCore
 import TEDPersistence
@@ -37,6 +38,8 @@ final class SecantusProcess: @unchecked Sendable {
     /// Advertise a single-node replica set (retryable writes, `w: majority`) instead of a standalone server.
     let replicaSet: Bool
     private var process: Process?
+    /// Ends when the running process exits (its termination handler).
+    private var exited: AsyncStream<Void>?
 
     init(testCommands: Bool = false, replicaSet: Bool = false) throws {
         port = try Self.freePort()
@@ -47,6 +50,7 @@ final class SecantusProcess: @unchecked Sendable {
 
     var url: String { "mongodb://127.0.0.1:\(port)" }
 
+    /// Starts the server and returns once it says it listens (its log line) and answers a ping.
     func start() async throws {
         guard let binary = ProcessInfo.processInfo.environment["TED_SECANTUS_BIN"], !binary.isEmpty else {
             throw TestServer.Missing(variable: "TED_SECANTUS_BIN")
@@ -56,28 +60,61 @@ final class SecantusProcess: @unchecked Sendable {
         process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--storage-path", storage.path]
             + (replicaSet ? [] : ["--standalone"]) + (testCommands ? ["--enable-test-commands"] : [])
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let log = Pipe()
+        process.standardError = log
+        let (output, chunk) = AsyncStream<String>.makeStream()
+        let (exited, exit) = AsyncStream<Void>.makeStream()
+        log.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                chunk.finish()
+            } else {
+                chunk.yield(String(decoding: data, as: UTF8.self))
+            }
+        }
+        process.terminationHandler = { _ in
+            chunk.finish()
+            exit.finish()
+        }
         try process.run()
         self.process = process
-        let store = try MongoStore(url: url, database: "ping", logger: Logger(label: "test"))
-        defer { Task { await store.close() } }
-        for _ in 0..<100 {
-            if (try? await store.ping()) != nil { return }
-            try await Task.sleep(for: .milliseconds(200))
+        self.exited = exited
+        var seen = ""
+        for await text in output {
+            seen += text
+            if seen.contains("listening on 127.0.0.1:\(port)") { break }
         }
-        throw TestServer.Missing(variable: "a SecantusDB that answers on port \(port)")
+        // The server keeps logging: the handler goes on reading (so the pipe never fills and blocks the server), and
+        // the finished stream drops what it yields.
+        chunk.finish()
+        let store = try MongoStore(url: url, database: "ping", logger: Logger(label: "test"))
+        do {
+            try await store.ping()
+            await store.close()
+        } catch {
+            await store.close()
+            throw TestServer.Missing(variable: "a SecantusDB that answers on port \(port) (it logged: \(seen))")
+        }
     }
 
-    /// SIGTERM, then SIGKILL after 10 s. Polls instead of `waitUntilExit`, which spins a CPU on Linux.
+    /// SIGTERM, then SIGKILL if it is still running 10 s later; returns when it has exited (its termination handler,
+    /// not `waitUntilExit`, which spins a CPU on Linux).
     func stop() async throws {
-        guard let process else { return }
+        guard let process, let exited else { return }
+        let pid = process.processIdentifier
         process.terminate()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning {
-            if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
-            try await Task.sleep(for: .milliseconds(50))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The one bound on a process outside the test's control; cancelled as soon as it exits.
+                guard (try? await Task.sleep(for: .seconds(10))) != nil else { return }
+                kill(pid, SIGKILL)
+            }
+            for await _ in exited {}
+            group.cancelAll()
         }
         self.process = nil
+        self.exited = nil
     }
 
     deinit {
@@ -149,5 +186,23 @@ extension Ingestor {
             #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0),
                     "\(context) \(collection): \(counters.ledger.counts[collection] ?? [:])", sourceLocation: sourceLocation)
         }
+    }
+}
+
+/// Runs `services` in a service group, as `ted serve` does, for the duration of `body`, then shuts them down
+/// gracefully and waits until they have stopped.
+func withRunning<T>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
+    let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: Logger(label: "test")))
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+        return try result.get()
     }
 }

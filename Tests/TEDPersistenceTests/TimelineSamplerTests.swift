@@ -34,7 +34,7 @@ import TEDStore
                                                                   flushRatePerSecond: 0))
 
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .seconds(1), batchSize: 10,
-                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), logger: Logger(label: "test"))
+                                   shutdownGrace: .seconds(5), clock: clock, logger: Logger(label: "test"))
         #expect(await flush.flushPending(deadline: nil))
         clock.advance(to: Self.at(10))
         try await clock.waitForSleepers()

@@ -25,14 +25,14 @@ import TEDStore
 
     struct Process {
         var ingestor: Ingestor
-        var flush: FlushScheduler<ContinuousClock>
+        var flush: FlushScheduler
     }
 
     func start(_ store: any DocumentStore, _ spool: Spool) -> Process {
         let ingestor = Ingestor.forTests(flag: .forTests(enabled: true))
         ingestor.spoolRecovered(spool.file.countByCollection)
         let flush = FlushScheduler(ingestor: ingestor, store: store, interval: .milliseconds(100), batchSize: 16,
-                                   shutdownGrace: .seconds(5), clock: ContinuousClock(), spool: spool, logger: logger)
+                                   shutdownGrace: .seconds(5), clock: ManualClock(), spool: spool, logger: logger)
         return Process(ingestor: ingestor, flush: flush)
     }
 

@@ -44,9 +44,9 @@ import TEDStore
                 }
             }
             let flush = FlushScheduler(ingestor: service.runtime.ingestor, store: store, interval: .seconds(1),
-                                       batchSize: 1000, shutdownGrace: .seconds(5), clock: ContinuousClock(),
+                                       batchSize: 1000, shutdownGrace: .seconds(5), clock: SystemClock(),
                                        statistics: service.runtime.statistics, logger: Logger(label: "test"))
-            let sampler = TimelineSampler(runtime: service.runtime)
+            let sampler = TimelineSampler(runtime: service.runtime, clock: SystemClock())
             sampler.sample(at: Date().addingTimeInterval(-10))
             #expect(await flush.flushPending(deadline: nil))
             sampler.sample(at: Date().addingTimeInterval(-5))

@@ -175,9 +175,11 @@ import TEDStore
         let process = Process()
         process.executableURL = URL(fileURLWithPath: server).deletingLastPathComponent().appendingPathComponent("python")
         process.arguments = ["-c", script] + arguments
-        try process.run()
-        // Polled: waitUntilExit spins a CPU on Linux.
-        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(process.terminationStatus == 0)
+        // Its termination handler, not waitUntilExit, which spins a CPU on Linux.
+        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        #expect(status == 0)
     }
 }

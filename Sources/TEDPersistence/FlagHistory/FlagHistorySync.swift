@@ -4,13 +4,13 @@ import TEDStore
 
 /// Brings the flag changes of the local journal to the store: at start (an earlier run may have left some), after
 /// each change, and every `retryInterval` while the store refuses them. Idle while the flag is off.
-public struct FlagHistorySync<C: Clock>: Service where C.Duration == Duration {
+public struct FlagHistorySync: Service {
     let history: FlagHistory
     let retryInterval: Duration
-    let clock: C
+    let clock: any ServiceClock
     let logger: Logger
 
-    public init(history: FlagHistory, retryInterval: Duration = .seconds(5), clock: C, logger: Logger) {
+    public init(history: FlagHistory, retryInterval: Duration = .seconds(5), clock: any ServiceClock, logger: Logger) {
         self.history = history
         self.retryInterval = retryInterval
         self.clock = clock

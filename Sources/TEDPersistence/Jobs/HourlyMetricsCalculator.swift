@@ -41,7 +41,7 @@ public struct HourlyMetricsCalculator: Sendable {
     /// Computes the hours `backfill` selects, under the lease, and stores those that have records (or a document
     /// already): a first start, or a start after a week off, writes no empty hours, and an idle hour is not a
     /// document of zeros. `shouldContinue` is asked before every hour. The outcome lists the hours stored.
-    public func run(clock: any WallClock, shouldContinue: () -> Bool = { true }) async throws(StoreError) -> Outcome {
+    public func run(clock: any ServiceClock, shouldContinue: () -> Bool = { true }) async throws(StoreError) -> Outcome {
         let now = clock.now
         guard try await lease.acquire(now: now) else { return .leaseHeld(by: try? await lease.holder(now: now)) }
         do {

@@ -9,13 +9,13 @@ public final class HourlyMetricsJob: Service, Sendable {
     let calculator: HourlyMetricsCalculator
     let flag: PersistenceFlag
     let status: JobsStatus
-    let clock: any WallClock
+    let clock: any ServiceClock
     /// After a failed run, how soon to try again (the next hourly run would also catch up, but later).
     let retryDelay: TimeInterval
     let logger: Logger
 
     public init(store: any DocumentStore, flag: PersistenceFlag, status: JobsStatus, backfill: MetricsBackfill = MetricsBackfill(),
-                clock: any WallClock = SystemWallClock(), retryDelay: TimeInterval = 60, logger: Logger) {
+                clock: any ServiceClock, retryDelay: TimeInterval = 60, logger: Logger) {
         calculator = HourlyMetricsCalculator(store: store, backfill: backfill, logger: logger)
         self.flag = flag
         self.status = status

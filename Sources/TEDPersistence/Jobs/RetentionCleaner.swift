@@ -12,13 +12,13 @@ public final class RetentionCleaner: Service, Sendable {
     let schedule: CleanupSchedule
     let flag: PersistenceFlag
     let status: JobsStatus
-    let clock: any WallClock
+    let clock: any ServiceClock
     /// The longest sleep between checks: bounds the effect of wall-clock jumps and notices the flag turning on.
     let recheckInterval: TimeInterval
     let logger: Logger
 
     public init(store: any DocumentStore, settings: Settings, flag: PersistenceFlag, status: JobsStatus,
-                clock: any WallClock = SystemWallClock(), recheckInterval: TimeInterval = 60, logger: Logger) {
+                clock: any ServiceClock, recheckInterval: TimeInterval = 60, logger: Logger) {
         cleanup = RetentionCleanup(store: store, settings: settings, logger: logger)
         schedule = CleanupSchedule(hourUTC: settings.cleanupHourUTC)
         self.flag = flag

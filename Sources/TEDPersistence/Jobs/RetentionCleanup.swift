@@ -74,7 +74,7 @@ public struct RetentionCleanup: Sendable {
 
     /// Runs the cleanup under the lease. With a `schedule`, the run happens only if it is still due once the lease
     /// is held (another instance may have just completed it). `shouldContinue` is asked before every batch.
-    public func run(clock: any WallClock, schedule: CleanupSchedule? = nil,
+    public func run(clock: any ServiceClock, schedule: CleanupSchedule? = nil,
                     shouldContinue: () -> Bool = { true }) async throws(StoreError) -> Outcome {
         let start = clock.now
         guard try await lease.acquire(now: start) else { return .leaseHeld(by: try? await lease.holder(now: start)) }
@@ -96,7 +96,7 @@ public struct RetentionCleanup: Sendable {
         }
     }
 
-    private func deleteExpired(start: Date, clock: any WallClock, shouldContinue: () -> Bool) async throws(StoreError) -> Outcome {
+    private func deleteExpired(start: Date, clock: any ServiceClock, shouldContinue: () -> Bool) async throws(StoreError) -> Outcome {
         var deleted: [CollectionName: Int] = [:]
         for (collection, cutoff) in cutoffs(now: start) {
             deleted[collection] = 0
