@@ -4,7 +4,7 @@ import TEDCore
 /// The lease that lets one runner at a time change the schema (two instances starting with MIGRATE_ON_START,
 /// or an operator running `ted migrate` meanwhile). It has a TTL so a crashed runner's lock frees itself, and
 /// the runner renews it between steps.
-struct MigrationLock {
+struct MigrationLock: Sendable {
     static let name = "schema_migrations"
 
     let store: any DocumentStore
@@ -40,18 +40,27 @@ struct MigrationLock {
         guard try await take() else { throw MigrationError.lockLost }
     }
 
-    /// Renews the lease every third of its TTL until cancelled, so that one long step (an index built on a big
-    /// collection) does not outlive it. A failed renewal is left to the next `renew()` to report.
-    func keepAlive() -> Task<Void, Never> {
-        Task {
-            while true {
-                do {
-                    try await Task.sleep(for: ttl / 3)
-                } catch {
-                    return
-                }
-                _ = try? await take()
+    /// Runs `body` while renewing the lease every third of its TTL, so that one long step (an index built on a big
+    /// collection) does not outlive it. A failed renewal is left to the next `renew()` to report. The renewals are a
+    /// child task, cancelled and awaited before this returns: a late renewal cannot take the lock again after the
+    /// caller releases it.
+    func keepingAlive<Value: Sendable>(_ body: () async -> Value) async -> Value {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await renewUntilCancelled() }
+            let value = await body()
+            group.cancelAll()
+            return value
+        }
+    }
+
+    private func renewUntilCancelled() async {
+        while true {
+            do {
+                try await Task.sleep(for: ttl / 3)
+            } catch {
+                return
             }
+            _ = try? await take()
         }
     }
 

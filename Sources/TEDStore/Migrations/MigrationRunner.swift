@@ -167,21 +167,18 @@ public struct MigrationRunner: Sendable {
         let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
         let lock = MigrationLock(store: store, owner: owner, ttl: options.lockTTL, report: report)
         try await lock.acquire(timeout: options.lockTimeout, pollInterval: options.lockPollInterval)
-        let heartbeat = lock.keepAlive()
-        let result: Result<Run, MigrationError>
-        do throws(MigrationError) {
-            let status = try await status()
-            guard status.checksumMismatches.isEmpty else { throw MigrationError.checksumMismatch(status.checksumMismatches) }
-            let run = try await body(lock, status)
-            if !run.changedAnything { report(.upToDate(version: status.currentVersion)) }
-            try await verify()
-            result = .success(run)
-        } catch {
-            result = .failure(error)
+        let result: Result<Run, MigrationError> = await lock.keepingAlive { () async -> Result<Run, MigrationError> in
+            do throws(MigrationError) {
+                let status = try await status()
+                guard status.checksumMismatches.isEmpty else { throw MigrationError.checksumMismatch(status.checksumMismatches) }
+                let run = try await body(lock, status)
+                if !run.changedAnything { report(.upToDate(version: status.currentVersion)) }
+                try await verify()
+                return .success(run)
+            } catch {
+                return .failure(error)
+            }
         }
-        // Stopped before the release, or a late renewal could take the lock again.
-        heartbeat.cancel()
-        await heartbeat.value
         await lock.release()
         return try result.get()
     }
