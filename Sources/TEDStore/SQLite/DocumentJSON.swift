@@ -166,15 +166,17 @@ private struct TypeAnnotations {
 /// Writes compact JSON by hand into reusable raw memory: it is on the flush path, where Foundation's encoders
 /// (and even `[UInt8].append`, with its per-call uniqueness checks) cost more than SQLite's own insert.
 /// Noncopyable because it owns that memory (a class would pay dynamic exclusivity checks on every byte).
+/// The pieces below that are not private are for the writers of single record types (`TickSampleJSON.swift`),
+/// which write the same text without a `Document`.
 struct DocumentJSONWriter: ~Copyable {
-    private var output = RawBytes(capacity: 1024)
+    var output = RawBytes(capacity: 1024)
     /// The `$types` entries written so far, without the enclosing brackets.
     private var annotations = RawBytes(capacity: 128)
     /// The containers (below the root) holding the value being written, for its annotation.
-    private var path: [PathComponent] = []
+    var path: [PathComponent] = []
     private var annotating = true
 
-    private enum PathComponent {
+    enum PathComponent {
         case key(String)
         case index(Int)
     }
@@ -191,17 +193,26 @@ struct DocumentJSONWriter: ~Copyable {
 
     /// Replaces `bytes` with the text of `document`.
     mutating func encode(_ document: Document) throws(StoreError) {
+        beginDocument()
+        try writeDocument(document, depth: 1)
+        endDocument()
+    }
+
+    /// Starts the text of a stored document; what follows writes its members, then `endDocument`.
+    mutating func beginDocument() {
         output.count = 0
         annotations.count = 0
         path.removeAll(keepingCapacity: true)
         annotating = true
-        try writeDocument(document, depth: 1)
-        if annotations.count > 0 {
-            output.count -= 1  // the closing brace: the annotations become the last member
-            append(#","$types":["#)
-            output.append(annotations.buffer)
-            append("]}")
-        }
+    }
+
+    /// Adds the `$types` annotations collected since `beginDocument`, after its closing brace.
+    mutating func endDocument() {
+        guard annotations.count > 0 else { return }
+        output.count -= 1  // the closing brace: the annotations become the last member
+        append(#","$types":["#)
+        output.append(annotations.buffer)
+        append("]}")
     }
 
     /// Replaces `bytes` with `value` as it appears inside a stored document, without annotations.
@@ -214,15 +225,11 @@ struct DocumentJSONWriter: ~Copyable {
     private mutating func writeDocument(_ document: Document, depth: Int) throws(StoreError) {
         try checkDepth(depth)
         output.append(UInt8(ascii: "{"))
-        var first = true
-        for field in document.fields {
+        for (offset, field) in document.fields.enumerated() {
             if annotating && depth == 1 && field.key == DocumentJSON.typesKey {
                 throw StoreError(.operationFailed, "the top-level field name \(DocumentJSON.typesKey) is reserved by the SQLite store")
             }
-            if !first { output.append(UInt8(ascii: ",")) }
-            first = false
-            writeString(field.key)
-            output.append(UInt8(ascii: ":"))
+            writeMemberName(field.key, at: offset)
             try writeValue(field.value, at: .key(field.key), depth: depth)
         }
         output.append(UInt8(ascii: "}"))
@@ -235,51 +242,84 @@ struct DocumentJSONWriter: ~Copyable {
         case .string(let s): writeString(s)
         case .bool(let b): b ? append("true") : append("false")
         case .null: append("null")
-        case .int64(let i):
-            // JSONParser reads integers longer than 19 characters as doubles, losing precision.
-            if i <= -1_000_000_000_000_000_000 {
-                writeString(String(i))
-                annotate(.int64, component)
-            } else {
-                writeInteger(i)
-            }
+        case .int64(let i): writeInt64(i, at: component)
         case .int32(let i):
             writeInteger(Int64(i))
             annotate(.int32, component)
-        case .double(let d):
-            if d.isFinite {
-                writeDouble(d)
-            } else {
-                append("null")
-                annotate(d.isNaN ? .nan : d > 0 ? .infinity : .negativeInfinity, component)
-            }
-        case .date(let date):
-            writeInteger(try DocumentJSON.milliseconds(date))
-            annotate(.date, component)
+        case .double(let d): writeNumber(d, at: component)
+        case .date(let date): _ = try writeDate(date, at: component)
         case .document(let document):
             path.append(component)
             try writeDocument(document, depth: depth + 1)
             path.removeLast()
         case .array(let elements):
-            try checkDepth(depth + 1)
-            path.append(component)
-            output.append(UInt8(ascii: "["))
+            try beginArray(at: component, depth: depth)
             for (index, element) in elements.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
+                writeSeparator(before: index)
                 try writeValue(element, at: .index(index), depth: depth + 1)
             }
-            output.append(UInt8(ascii: "]"))
-            path.removeLast()
+            endArray()
         }
     }
 
-    private func checkDepth(_ depth: Int) throws(StoreError) {
+    /// The comma before every member or element but the first.
+    mutating func writeSeparator(before offset: Int) {
+        if offset > 0 { output.append(UInt8(ascii: ",")) }
+    }
+
+    /// `"name":` of the member at `offset` of an object.
+    mutating func writeMemberName(_ name: String, at offset: Int) {
+        writeSeparator(before: offset)
+        writeString(name)
+        output.append(UInt8(ascii: ":"))
+    }
+
+    /// Opens an array held at `component` of a container at `depth`; elements follow, then `endArray`.
+    mutating func beginArray(at component: PathComponent, depth: Int) throws(StoreError) {
+        try checkDepth(depth + 1)
+        path.append(component)
+        output.append(UInt8(ascii: "["))
+    }
+
+    mutating func endArray() {
+        path.removeLast()
+        output.append(UInt8(ascii: "]"))
+    }
+
+    mutating func writeInt64(_ value: Int64, at component: PathComponent) {
+        // JSONParser reads integers longer than 19 characters as doubles, losing precision.
+        if value <= -1_000_000_000_000_000_000 {
+            writeString(String(value))
+            annotate(.int64, component)
+        } else {
+            writeInteger(value)
+        }
+    }
+
+    mutating func writeNumber(_ value: Double, at component: PathComponent) {
+        if value.isFinite {
+            writeDouble(value)
+        } else {
+            append("null")
+            annotate(value.isNaN ? .nan : value > 0 ? .infinity : .negativeInfinity, component)
+        }
+    }
+
+    /// Returns the milliseconds written (the `created_at` column's value for that field).
+    mutating func writeDate(_ date: Date, at component: PathComponent) throws(StoreError) -> Int64 {
+        let milliseconds = try DocumentJSON.milliseconds(date)
+        writeInteger(milliseconds)
+        annotate(.date, component)
+        return milliseconds
+    }
+
+    func checkDepth(_ depth: Int) throws(StoreError) {
         guard depth <= JSONParser.maxDepth else {
             throw StoreError(.operationFailed, "document nested deeper than \(JSONParser.maxDepth) levels")
         }
     }
 
-    private mutating func annotate(_ kind: SpecialKind, _ last: PathComponent) {
+    mutating func annotate(_ kind: SpecialKind, _ last: PathComponent) {
         guard annotating else { return }
         swap(&output, &annotations)  // write the entry with the same string/number writers
         if output.count > 0 { output.append(UInt8(ascii: ",")) }
@@ -299,12 +339,12 @@ struct DocumentJSONWriter: ~Copyable {
         }
     }
 
-    private mutating func append(_ literal: StaticString) {
+    mutating func append(_ literal: StaticString) {
         output.append(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     /// Decimal digits, written backwards into place.
-    private mutating func writeInteger(_ value: Int64) {
+    mutating func writeInteger(_ value: Int64) {
         var magnitude = value.magnitude
         var digits = 1
         var rest = magnitude / 10
@@ -338,7 +378,7 @@ struct DocumentJSONWriter: ~Copyable {
     }
 
     /// Escapes only what RFC 8259 requires; runs of plain UTF-8 are found 8 bytes at a time and copied at once.
-    private mutating func writeString(_ string: String) {
+    mutating func writeString(_ string: String) {
         if let done: Void = string.utf8.withContiguousStorageIfAvailable({ writeString(utf8: $0) }) { return done }
         var copy = string
         copy.withUTF8 { writeString(utf8: $0) }
@@ -402,7 +442,7 @@ struct DocumentJSONWriter: ~Copyable {
 }
 
 /// Growable bytes in raw memory, freed by their owner.
-private struct RawBytes {
+struct RawBytes {
     private(set) var start: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     var count = 0

@@ -15,17 +15,15 @@ extension SQLiteStore {
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.execute(table.createSQL)
+                if collection == .tickSamples { return try Self.insertTickSamples(records, with: insert, database) }
                 var writer = DocumentJSONWriter()
                 var fates: [RecordFate] = []
                 fates.reserveCapacity(records.count)
                 for record in records {
                     do throws(StoreError) {
-                        // Facts that are never merged (tick samples) skip the read.
-                        let stored: StoreRecord? = if case .tickSample = record { nil } else {
-                            try database.rows(select, [.text(record.id)]) { row throws(StoreError) in
-                                try Self.record(row, collection)
-                            }.first
-                        }
+                        let stored = try database.rows(select, [.text(record.id)]) { row throws(StoreError) in
+                            try Self.record(row, collection)
+                        }.first
                         guard let stored else {
                             let inserted = try Self.put(record.document, with: insert, writer: &writer, database)
                             fates.append(inserted ? .stored : .alreadyStored)
@@ -40,6 +38,37 @@ extension SQLiteStore {
                 }
                 return fates
             }
+        }
+    }
+
+    /// Tick samples, the bulk of every flush, are facts never merged: no read, and each row's text is written
+    /// straight from the record (`TickSampleJSON.swift`) through one statement bound again for every row.
+    private static func insertTickSamples(
+        _ records: [StoreRecord], with sql: String, _ database: SQLiteDatabase
+    ) throws(StoreError) -> [RecordFate] {
+        try database.withStatement(sql) { statement throws(StoreError) in
+            var writer = DocumentJSONWriter()
+            var fates: [RecordFate] = []
+            fates.reserveCapacity(records.count)
+            for record in records {
+                guard case .tickSample(let sample) = record else {
+                    fates.append(.refused(StoreError(.operationFailed, "a \(record.collection) record in tick_samples", retryable: false)))
+                    continue
+                }
+                do throws(StoreError) {
+                    defer { statement.reset() }
+                    let id = sample.id
+                    let createdAt = try writer.encode(sample, id: id)
+                    try statement.bind(.text(id), at: 1)
+                    try statement.bind(.int(createdAt), at: 2)
+                    try statement.bind(utf8: writer.bytes, at: 3)
+                    while try statement.step() {}
+                    fates.append(database.changes > 0 ? .stored : .alreadyStored)
+                } catch where !error.isRetryable {
+                    fates.append(.refused(error))
+                }
+            }
+            return fates
         }
     }
 
