@@ -64,7 +64,7 @@ public final class GroupCommitter: Service, Sendable {
     /// after every service that ingests (listed before them in the service group).
     public func run() async throws {
         while true {
-            try? await cancelWhenGracefulShutdown { await self.queued.wait() }
+            await cancelWhenGracefulShutdown { await self.queued.wait() }
             let stopping = Task.isShuttingDownGracefully || Task.isCancelled
             await drain(stopping: stopping)
             if stopping { return }

@@ -35,7 +35,7 @@ public struct FlagHistorySync: Service {
                 }
             } else {
                 // A change (the flag turning on included) signals; nothing else can give the sync work.
-                try? await cancelWhenGracefulShutdown { await history.changed.wait() }
+                await cancelWhenGracefulShutdown { await history.changed.wait() }
             }
         }
     }
