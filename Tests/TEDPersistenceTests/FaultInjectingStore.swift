@@ -93,6 +93,15 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     func recordedTicks(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoreError) -> [RecordedTick] {
         try await base.recordedTicks(ofGame: gameID, afterTick: afterTick, limit: limit)
     }
+
+    // The persistence layer's ports (`StorePorts`), forwarded as they are.
+    func addDeadLetters(_ letters: [DeadLetter]) async throws(StoreError) { try await base.addDeadLetters(letters) }
+    func deadLetters(limit: Int) async throws(StoreError) -> [DeadLetter] { try await base.deadLetters(limit: limit) }
+    func deadLetterCount() async throws(StoreError) -> Int { try await base.deadLetterCount() }
+    func purgeDeadLetters() async throws(StoreError) -> Int { try await base.purgeDeadLetters() }
+    func removeDeadLetters(of collection: CollectionName, recordIDs: [String]) async throws(StoreError) {
+        try await base.removeDeadLetters(of: collection, recordIDs: recordIDs)
+    }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.
