@@ -102,6 +102,18 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     func removeDeadLetters(of collection: CollectionName, recordIDs: [String]) async throws(StoreError) {
         try await base.removeDeadLetters(of: collection, recordIDs: recordIDs)
     }
+    func expiredCount(in collection: CollectionName, before cutoff: Date) async throws(StoreError) -> Int {
+        try await base.expiredCount(in: collection, before: cutoff)
+    }
+    func oldestExpired(in collection: CollectionName, before cutoff: Date) async throws(StoreError) -> Date? {
+        try await base.oldestExpired(in: collection, before: cutoff)
+    }
+    func deleteExpired(from collection: CollectionName, before cutoff: Date, limit: Int) async throws(StoreError) -> Int {
+        try await base.deleteExpired(from: collection, before: cutoff, limit: limit)
+    }
+    func lease(named name: String) async throws(StoreError) -> StoredLease? { try await base.lease(named: name) }
+    func recordJobRun(_ run: JobRun) async throws(StoreError) { try await base.recordJobRun(run) }
+    func lastJobRun(of job: String) async throws(StoreError) -> JobRun? { try await base.lastJobRun(of: job) }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.

@@ -8,4 +8,9 @@ extension SQLiteStatement {
             try DocumentJSON.decode(bytes ?? UnsafeBufferPointer(start: nil, count: 0))
         }
     }
+
+    /// The date in `column` (epoch milliseconds, as the `created_at` column and `DocumentJSON` keep dates); nil for NULL.
+    func optionalDate(_ column: Int32) -> Date? {
+        isNull(column) ? nil : DocumentJSON.date(milliseconds: int64(column))
+    }
 }

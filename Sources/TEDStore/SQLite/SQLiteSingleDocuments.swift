@@ -18,6 +18,14 @@ extension SQLiteStore {
         }
     }
 
+    /// The document of `collection` whose `_id` is `id`; nil when there is none.
+    func document(_ id: String, in collection: CollectionName) async throws(StoreError) -> Document? {
+        let table = try SQLiteTable(collection)
+        return try await read(table, "SELECT doc FROM \(table.quoted) WHERE _id = ?1", [.text(id)]) { row throws(StoreError) in
+            try row.document(0)
+        }.first
+    }
+
     /// Replaces (or inserts) each document by its `_id`, in one transaction; the `created_at` column follows the
     /// document's `created_at` date (NULL without one, so retention never takes it).
     func replaceByID(_ documents: [Document], in collection: CollectionName) async throws(StoreError) {
