@@ -114,6 +114,11 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     func lease(named name: String) async throws(StoreError) -> StoredLease? { try await base.lease(named: name) }
     func recordJobRun(_ run: JobRun) async throws(StoreError) { try await base.recordJobRun(run) }
     func lastJobRun(of job: String) async throws(StoreError) -> JobRun? { try await base.lastJobRun(of: job) }
+    func newestMetricsHour() async throws(StoreError) -> Date? { try await base.newestMetricsHour() }
+    func hourlyMetrics(from: Date, to: Date) async throws(StoreError) -> [Document] { try await base.hourlyMetrics(from: from, to: to) }
+    func hourlyMetrics(id: String) async throws(StoreError) -> Document? { try await base.hourlyMetrics(id: id) }
+    func saveHourlyMetrics(_ row: Document) async throws(StoreError) { try await base.saveHourlyMetrics(row) }
+    func firstRecordCreated(since from: Date) async throws(StoreError) -> Date? { try await base.firstRecordCreated(since: from) }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.

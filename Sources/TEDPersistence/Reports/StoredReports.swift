@@ -35,8 +35,7 @@ public struct StoredReports: Sendable {
         var hourly: [Document]
         let period: Document
         do throws(StoreError) {
-            hourly = try await store.find(.metricsHourly, where: .dateRange("hour_start", from: start, to: currentHour),
-                                          sort: DocumentSort("hour_start"), limit: nil)
+            hourly = try await store.hourlyMetrics(from: start, to: currentHour)
             let calculator = HourlyMetricsCalculator(store: store, logger: Logger(label: "ted.metrics"))
             if let live = try await calculator.live(hour: currentHour, now: now) { hourly.append(live) }
             period = try await store.aggregateHour(start: start, end: currentHour.addingTimeInterval(3600),

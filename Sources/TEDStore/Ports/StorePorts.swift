@@ -4,4 +4,4 @@
 // module cycle. Each adapter implements each port natively in a file of its own (`Mongo/Mongo*.swift` with BSON and
 // commands, `SQLite/SQLite*.swift` with SQL statements). `DocumentStore` refines them all, so any store value can be
 // handed to whatever needs one of them.
-public typealias StorePorts = Sendable & DeadLetterStore & RetentionStore & JobRecordStore
+public typealias StorePorts = Sendable & DeadLetterStore & RetentionStore & JobRecordStore & HourlyMetricsStore
