@@ -119,6 +119,8 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     func hourlyMetrics(id: String) async throws(StoreError) -> Document? { try await base.hourlyMetrics(id: id) }
     func saveHourlyMetrics(_ row: Document) async throws(StoreError) { try await base.saveHourlyMetrics(row) }
     func firstRecordCreated(since from: Date) async throws(StoreError) -> Date? { try await base.firstRecordCreated(since: from) }
+    func appendFlagChanges(_ changes: [FlagChange]) async throws(StoreError) { try await base.appendFlagChanges(changes) }
+    func latestFlagChanges(limit: Int) async throws(StoreError) -> [FlagChange] { try await base.latestFlagChanges(limit: limit) }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.
