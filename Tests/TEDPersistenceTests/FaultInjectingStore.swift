@@ -121,6 +121,11 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     func firstRecordCreated(since from: Date) async throws(StoreError) -> Date? { try await base.firstRecordCreated(since: from) }
     func appendFlagChanges(_ changes: [FlagChange]) async throws(StoreError) { try await base.appendFlagChanges(changes) }
     func latestFlagChanges(limit: Int) async throws(StoreError) -> [FlagChange] { try await base.latestFlagChanges(limit: limit) }
+    func latestGames(limit: Int, before: Date?) async throws(StoreError) -> [Document] {
+        try await base.latestGames(limit: limit, before: before)
+    }
+    func storedGame(_ gameID: String) async throws(StoreError) -> Document? { try await base.storedGame(gameID) }
+    func storedGameDetail(_ gameID: String) async throws(StoreError) -> StoredGameDetail? { try await base.storedGameDetail(gameID) }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.

@@ -5,4 +5,4 @@
 // commands, `SQLite/SQLite*.swift` with SQL statements). `DocumentStore` refines them all, so any store value can be
 // handed to whatever needs one of them.
 public typealias StorePorts = Sendable & DeadLetterStore & RetentionStore & JobRecordStore & HourlyMetricsStore
-    & FlagHistoryStore
+    & FlagHistoryStore & StoredGameReads
