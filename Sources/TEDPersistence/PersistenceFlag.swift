@@ -1,16 +1,7 @@
 import Foundation
 import Logging
+import TEDCore
 import Synchronization
-
-/// Where the current value of `PERSISTENCE_ENABLED` came from.
-public enum FlagSource: String, Sendable {
-    case envFile = "env_file"
-    case environment
-    case api
-    /// A SIGHUP made the service re-read the `.env` file (and the environment) and the value changed.
-    case sighup
-    case `default`
-}
 
 /// The rollback switch. Read on every ingest and before every flush batch, so a change takes effect at once.
 public final class PersistenceFlag: Sendable {

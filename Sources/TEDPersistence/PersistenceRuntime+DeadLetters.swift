@@ -17,7 +17,7 @@ extension PersistenceRuntime {
         return DeadLetters(store: store)
     }
 
-    public func listDeadLetters(limit: Int) async throws(DeadLetterError) -> (total: Int, letters: [DeadLetters.Letter]) {
+    public func listDeadLetters(limit: Int) async throws(DeadLetterError) -> (total: Int, letters: [DeadLetter]) {
         let deadLetters = try deadLetters()
         do throws(StoreError) {
             return (try await deadLetters.count(), try await deadLetters.list(limit: limit))
@@ -51,7 +51,7 @@ extension PersistenceRuntime {
     }
 }
 
-extension DeadLetters.Letter {
+extension DeadLetter {
     /// A letter as the admin API lists it.
     public var json: JSONValue {
         [

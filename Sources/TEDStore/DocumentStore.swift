@@ -109,8 +109,9 @@ public enum RecordFate: Sendable, Equatable {
 }
 
 /// What the service asks of a store. Every method may block on I/O inside the implementation, never on the
-/// caller's event loop. Every write is idempotent thanks to deterministic `_id`s.
-public protocol DocumentStore: Sendable {
+/// caller's event loop. Every write is idempotent thanks to deterministic `_id`s. It refines the persistence layer's
+/// ports in domain terms (`Ports/StorePorts.swift`), which each adapter implements natively.
+public protocol DocumentStore: StorePorts {
     var backend: StoreBackend { get }
     /// Where the data lives, safe to log (no password).
     var location: String { get }

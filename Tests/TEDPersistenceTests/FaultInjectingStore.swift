@@ -93,6 +93,39 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     func recordedTicks(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoreError) -> [RecordedTick] {
         try await base.recordedTicks(ofGame: gameID, afterTick: afterTick, limit: limit)
     }
+
+    // The persistence layer's ports (`StorePorts`), forwarded as they are.
+    func addDeadLetters(_ letters: [DeadLetter]) async throws(StoreError) { try await base.addDeadLetters(letters) }
+    func deadLetters(limit: Int) async throws(StoreError) -> [DeadLetter] { try await base.deadLetters(limit: limit) }
+    func deadLetterCount() async throws(StoreError) -> Int { try await base.deadLetterCount() }
+    func purgeDeadLetters() async throws(StoreError) -> Int { try await base.purgeDeadLetters() }
+    func removeDeadLetters(of collection: CollectionName, recordIDs: [String]) async throws(StoreError) {
+        try await base.removeDeadLetters(of: collection, recordIDs: recordIDs)
+    }
+    func expiredCount(in collection: CollectionName, before cutoff: Date) async throws(StoreError) -> Int {
+        try await base.expiredCount(in: collection, before: cutoff)
+    }
+    func oldestExpired(in collection: CollectionName, before cutoff: Date) async throws(StoreError) -> Date? {
+        try await base.oldestExpired(in: collection, before: cutoff)
+    }
+    func deleteExpired(from collection: CollectionName, before cutoff: Date, limit: Int) async throws(StoreError) -> Int {
+        try await base.deleteExpired(from: collection, before: cutoff, limit: limit)
+    }
+    func lease(named name: String) async throws(StoreError) -> StoredLease? { try await base.lease(named: name) }
+    func recordJobRun(_ run: JobRun) async throws(StoreError) { try await base.recordJobRun(run) }
+    func lastJobRun(of job: String) async throws(StoreError) -> JobRun? { try await base.lastJobRun(of: job) }
+    func newestMetricsHour() async throws(StoreError) -> Date? { try await base.newestMetricsHour() }
+    func hourlyMetrics(from: Date, to: Date) async throws(StoreError) -> [Document] { try await base.hourlyMetrics(from: from, to: to) }
+    func hourlyMetrics(id: String) async throws(StoreError) -> Document? { try await base.hourlyMetrics(id: id) }
+    func saveHourlyMetrics(_ row: Document) async throws(StoreError) { try await base.saveHourlyMetrics(row) }
+    func firstRecordCreated(since from: Date) async throws(StoreError) -> Date? { try await base.firstRecordCreated(since: from) }
+    func appendFlagChanges(_ changes: [FlagChange]) async throws(StoreError) { try await base.appendFlagChanges(changes) }
+    func latestFlagChanges(limit: Int) async throws(StoreError) -> [FlagChange] { try await base.latestFlagChanges(limit: limit) }
+    func latestGames(limit: Int, before: Date?) async throws(StoreError) -> [Document] {
+        try await base.latestGames(limit: limit, before: before)
+    }
+    func storedGame(_ gameID: String) async throws(StoreError) -> Document? { try await base.storedGame(gameID) }
+    func storedGameDetail(_ gameID: String) async throws(StoreError) -> StoredGameDetail? { try await base.storedGameDetail(gameID) }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.

@@ -92,7 +92,8 @@ enum MetricsDataSet {
     }
 
     func recordLastRun(_ date: Date, in store: any DocumentStore) async throws {
-        _ = try await store.upsert([["_id": .string(RetentionCleanup.runRecordID), "last_run_at": .date(date)]], into: .locks)
+        try await store.recordJobRun(JobRun(job: RetentionCleanup.leaseName, startedAt: date, finishedAt: date, instance: "test",
+                                            deleted: [:]))
     }
 
     /// Documents created `ages` seconds before `now` in `collection`.

@@ -76,6 +76,8 @@ public struct BackupRestorer: Sendable {
                 return
             }
             do throws(StoreError) {
+                // A backup holds whole collections in one format for both stores: written back by the generic
+                // replace by `_id` (see `CollectionPages`), whatever the collection.
                 let outcome = try await store.upsert(documents, into: collection)
                 restored[collection, default: 0] += outcome.total
             } catch {

@@ -62,6 +62,7 @@ public struct CollectionExporter: Sendable {
     public func count(_ schema: ExportSchema, query: ExportQuery) async throws(ExportError) -> Int {
         let filter = try query.filter(for: schema)
         do {
+            // Exports filter whole collections by the operator's query: the generic count (see `CollectionPages`).
             return try await store.count(schema.collection, where: filter)
         } catch {
             throw ExportError("cannot count \(schema.collection): \(error.message)")

@@ -4,6 +4,9 @@ import TEDStore
 /// for `_id` after the last one read), so memory holds one page whatever the size of the collection. Not a
 /// snapshot: a document written meanwhile may or may not be read, but every document stored before the first page
 /// and not deleted since is read exactly once.
+///
+/// Backups and exports read whole collections by nature, in one format for both stores, so they keep the store's
+/// generic collection paging (`find` by `_id` range) rather than a port in domain terms.
 public struct CollectionPages: Sendable {
     public let store: any DocumentStore
     public let collection: CollectionName

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TEDCore
 import TEDStore
 
 /// Every change of the persistence flag, kept for operators: in the store (`flag_history`) and, until the store has
@@ -8,7 +9,7 @@ import TEDStore
 /// reach the store when the flag is on again (`FlagHistorySync`). Reads merge both, so nothing is missing meanwhile.
 public final class FlagHistory: Sendable {
     let journal: FlagHistoryJournal
-    let store: (any DocumentStore)?
+    let store: (any FlagHistoryStore)?
     let flag: PersistenceFlag
     let logger: Logger
     /// Signalled on each change, so the sync runs at once.
@@ -65,7 +66,7 @@ public final class FlagHistory: Sendable {
         guard let store, flag.isEnabled else { return 0 }
         let waiting = journal.unsynced
         guard !waiting.isEmpty else { return 0 }
-        _ = try await store.insert(waiting.map(\.document), into: .flagHistory)
+        try await store.appendFlagChanges(waiting)
         do {
             try journal.markSynced(waiting.map(\.id))
         } catch {
@@ -86,10 +87,7 @@ public final class FlagHistory: Sendable {
         let local = journal.unsynced
         var byID: [String: FlagChange] = [:]
         if let store {
-            for document in try await store.find(.flagHistory, where: .all, sort: DocumentSort("created_at", ascending: false), limit: limit) {
-                let change = try FlagChange(document: document)
-                byID[change.id] = change
-            }
+            for change in try await store.latestFlagChanges(limit: limit) { byID[change.id] = change }
         }
         for change in local { byID[change.id] = change }
         let newestFirst = byID.values.sorted { $0.at != $1.at ? $0.at > $1.at : $0.id > $1.id }

@@ -34,8 +34,7 @@ public struct HourlyMetricsCalculator: Sendable {
 
     /// The start of the newest hour with a metrics document.
     public func newestStoredHour() async throws(StoreError) -> Date? {
-        try await store.find(.metricsHourly, where: .all, sort: DocumentSort("hour_start", ascending: false), limit: 1)
-            .first?["hour_start"]?.dateValue
+        try await store.newestMetricsHour()
     }
 
     /// Computes the hours `backfill` selects, under the lease, and stores those that have records (or a document
@@ -79,7 +78,7 @@ public struct HourlyMetricsCalculator: Sendable {
     private func compute(hour: Date, now: Date, skippingEmpty: Bool) async throws(StoreError) -> Document? {
         let id = Self.id(ofHour: hour)
         let figures = try await store.aggregateHour(start: hour, end: hour.addingTimeInterval(3600))
-        let previous = try await store.find(.metricsHourly, where: .ids([id]), sort: nil, limit: 1).first
+        let previous = try await store.hourlyMetrics(id: id)
         if skippingEmpty, previous == nil, !Self.hasRecords(figures) {
             logger.debug("No records in the hour \(id): no metrics document")
             return nil
@@ -87,7 +86,7 @@ public struct HourlyMetricsCalculator: Sendable {
         var document = Self.document(id: id, figures: figures)
         document["created_at"] = .date(previous?["created_at"]?.dateValue ?? now)
         document["updated_at"] = .date(now)
-        _ = try await store.upsert([document], into: .metricsHourly)
+        try await store.saveHourlyMetrics(document)
         let predictions = figures["predictions_made"]?.intValue ?? 0
         let games = figures["games_analyzed"]?.intValue ?? 0
         logger.info("Calculated hourly metrics for \(id): \(predictions) predictions, \(games) games")
@@ -117,12 +116,6 @@ public struct HourlyMetricsCalculator: Sendable {
 
     /// The start of the hour of the oldest game, prediction or side bet created at or after `from`; nil when none.
     func firstRecordHour(from: Date) async throws(StoreError) -> Date? {
-        var first: Date?
-        for collection in [CollectionName.games, .predictions, .sideBets] {
-            let oldest = try await store.find(collection, where: .dateRange("created_at", from: from, to: nil),
-                                              sort: DocumentSort("created_at"), limit: 1).first?["created_at"]?.dateValue
-            if let oldest { first = min(first ?? oldest, oldest) }
-        }
-        return first.map(MetricsBackfill.hourStart)
+        try await store.firstRecordCreated(since: from).map(MetricsBackfill.hourStart)
     }
 }

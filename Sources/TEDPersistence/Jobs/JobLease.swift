@@ -35,9 +35,7 @@ public struct JobLease: Sendable {
 
     /// Who holds the lease at `now`, if anyone (for status).
     public func holder(now: Date) async throws(StoreError) -> String? {
-        guard let lease = try await store.find(.locks, where: .ids([name]), sort: nil, limit: 1).first,
-              let expiresAt = lease["expires_at"]?.dateValue, expiresAt > now
-        else { return nil }
-        return lease["owner"]?.stringValue
+        guard let lease = try await store.lease(named: name), lease.expiresAt > now else { return nil }
+        return lease.owner
     }
 }

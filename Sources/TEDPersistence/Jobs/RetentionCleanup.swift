@@ -26,9 +26,8 @@ public struct RetentionCleanup: Sendable {
         case notDue(lastRun: Date?)
     }
 
+    /// The lease, and the job whose last run the store keeps next to it (`JobRecordStore`).
     public static let leaseName = "retention_cleanup"
-    /// The run record, `{_id, last_run_at, finished_at, instance, deleted}`, kept next to the lease in `locks`.
-    static let runRecordID = "retention_cleanup_last_run"
 
     public let store: any DocumentStore
     public let retention: RetentionDays
@@ -57,16 +56,14 @@ public struct RetentionCleanup: Sendable {
     }
 
     public func lastRun() async throws(StoreError) -> Date? {
-        try await store.find(.locks, where: .ids([Self.runRecordID]), sort: nil, limit: 1).first?["last_run_at"]?.dateValue
+        try await store.lastJobRun(of: Self.leaseName)?.startedAt
     }
 
     public func preview(now: Date) async throws(StoreError) -> [Preview] {
         var previews: [Preview] = []
         for (collection, cutoff) in cutoffs(now: now) {
-            let expired = Self.expired(before: cutoff)
-            let count = try await store.count(collection, where: expired)
-            let oldest = try await store.find(collection, where: expired, sort: DocumentSort("created_at"), limit: 1)
-                .first?["created_at"]?.dateValue
+            let count = try await store.expiredCount(in: collection, before: cutoff)
+            let oldest = try await store.oldestExpired(in: collection, before: cutoff)
             previews.append(Preview(collection: collection, cutoff: cutoff, count: count, oldest: oldest))
         }
         return previews
@@ -107,26 +104,18 @@ public struct RetentionCleanup: Sendable {
                     logger.notice("Data cleanup stopped before completion: \(Self.summary(deleted))")
                     return .stopped(deleted: deleted)
                 }
-                let count = try await store.delete(from: collection, where: Self.expired(before: cutoff), limit: batchSize)
+                let count = try await store.deleteExpired(from: collection, before: cutoff, limit: batchSize)
                 deleted[collection, default: 0] += count
                 if count < batchSize { break }
             }
         }
         let finished = clock.now
-        let record: Document = [
-            "_id": .string(Self.runRecordID),
-            "last_run_at": .date(start),
-            "finished_at": .date(finished),
-            "instance": .string(lease.owner),
-            "deleted": .document(Document(CollectionName.data.map { ($0.rawValue, .int64(Int64(deleted[$0] ?? 0))) })),
-        ]
-        _ = try await store.upsert([record], into: .locks)
+        try await store.recordJobRun(JobRun(job: Self.leaseName, startedAt: start, finishedAt: finished, instance: lease.owner,
+                                            deleted: deleted))
         logger.info("Data cleanup completed: \(Self.summary(deleted))",
                     metadata: ["seconds": "\(finished.timeIntervalSince(start))"])
         return .completed(deleted: deleted, at: start)
     }
-
-    static func expired(before cutoff: Date) -> DocumentFilter { .dateRange("created_at", from: nil, to: cutoff) }
 
     /// `{"games": 0, "tick_samples": 120, ...}`, every data collection in a fixed order.
     static func summary(_ deleted: [CollectionName: Int]) -> String {

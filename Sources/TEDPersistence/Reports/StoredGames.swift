@@ -42,10 +42,8 @@ public struct StoredGames: Sendable {
 
     /// The stored games that started (`created_at`) before `before`, newest first, as the game endpoint shows them.
     public func latest(limit: Int, before: Date?) async throws(StoredReports.ReportError) -> [JSONValue] {
-        let filter = before.map { DocumentFilter.dateRange("created_at", from: nil, to: $0) } ?? .all
-        return try await reading { () throws(StoreError) in
-            try await store.find(.games, where: filter, sort: DocumentSort("created_at", ascending: false), limit: limit)
-                .map(\.json)
+        try await reading { () throws(StoreError) in
+            try await store.latestGames(limit: limit, before: before).map(\.json)
         }
     }
 
@@ -54,7 +52,7 @@ public struct StoredGames: Sendable {
     /// time, serves both: memory holds one read page and the asked page, whatever the length of the game.
     public func recording(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoredReports.ReportError) -> Recording? {
         try await reading { () throws(StoreError) -> Recording? in
-            let game = try await store.find(.games, where: .ids([gameID]), sort: nil, limit: 1).first
+            let game = try await store.storedGame(gameID)
             var completeness = RecordingCompleteness(
                 sampleEveryTicks: sampleEveryTicks,
                 firstTickSeen: game?["first_tick_seen"]?.intValue ?? game?["start_tick"]?.intValue,

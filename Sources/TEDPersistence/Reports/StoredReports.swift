@@ -35,8 +35,7 @@ public struct StoredReports: Sendable {
         var hourly: [Document]
         let period: Document
         do throws(StoreError) {
-            hourly = try await store.find(.metricsHourly, where: .dateRange("hour_start", from: start, to: currentHour),
-                                          sort: DocumentSort("hour_start"), limit: nil)
+            hourly = try await store.hourlyMetrics(from: start, to: currentHour)
             let calculator = HourlyMetricsCalculator(store: store, logger: Logger(label: "ted.metrics"))
             if let live = try await calculator.live(hour: currentHour, now: now) { hourly.append(live) }
             period = try await store.aggregateHour(start: start, end: currentHour.addingTimeInterval(3600),
@@ -78,12 +77,9 @@ public struct StoredReports: Sendable {
     public func game(id: String) async throws(ReportError) -> JSONValue? {
         if runtime.flag.isEnabled, let store = runtime.store {
             do throws(StoreError) {
-                if let game = try await store.find(.games, where: .ids([id]), sort: nil, limit: 1).first {
-                    let byGame = DocumentFilter.equals("game_id", .string(id))
-                    let predictions = try await store.find(.predictions, where: byGame, sort: DocumentSort("predicted_at_tick"), limit: nil)
-                    let sideBets = try await store.find(.sideBets, where: byGame, sort: DocumentSort("placed_at_tick"), limit: nil)
-                    return ["game": game.json, "predictions": .array(predictions.map(\.json)),
-                            "side_bets": .array(sideBets.map(\.json))]
+                if let stored = try await store.storedGameDetail(id) {
+                    return ["game": stored.game.json, "predictions": .array(stored.predictions.map(\.json)),
+                            "side_bets": .array(stored.sideBets.map(\.json))]
                 }
             } catch {
                 throw failure(error)

@@ -1,5 +1,3 @@
-import CLibMongoC
-
 /// Finds and deletes the documents TED-V1 wrote (ObjectId `_id`s), for the TED-V1 adoption of `ted migrate`.
 extension MongoStore: LegacyDocumentStore {
     func legacyDocumentCount(in collection: CollectionName, keyedBy keyField: String?) async throws(StoreError) -> Int {
@@ -28,15 +26,7 @@ extension MongoStore: LegacyDocumentStore {
         let selector = try BSONCodec.encodeIn(field: "_id", values: documents.map(\.storedID))
         let context = "delete TED-V1 documents of \(collection)"
         return try await withCollection(collection) { [self] handle throws(StoreError) in
-            try withBSONView(selector) { selector throws(StoreError) in
-                try withReply { reply throws(StoreError) in
-                    var error = bson_error_t()
-                    guard mongoc_collection_delete_many(handle, selector, nil, reply, &error) else {
-                        throw pool.storeError(&error, context)
-                    }
-                    return try BSONCodec.decodeReply(copyBSON(reply))["deletedCount"]?.intValue ?? 0
-                }
-            }
+            try deleteMany(handle, selector, context: context)
         }
     }
 

@@ -137,32 +137,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
     }
 
     public func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
-        guard limit > 0 else { return 0 }
-        let query = try BSONCodec.encode(filter.mongoQuery)
-        let options = try BSONCodec.encode([
-            "projection": .document(["_id": .int32(1)]),
-            "sort": .document(["created_at": .int32(1), "_id": .int32(1)]),
-            "limit": .int64(Int64(limit)),
-        ])
-        let context = "delete from \(collection)"
-        return try await withCollection(collection) { [self] handle throws(StoreError) in
-            // The `_id`s travel back raw, so ids of any BSON type (legacy ObjectIds) match again.
-            var ids: [RawBSONValue] = []
-            for document in try findRaw(handle, query: query, options: options, context: context) {
-                if let id = try BSONCodec.rawField("_id", in: document) { ids.append(id) }
-            }
-            guard !ids.isEmpty else { return 0 }
-            let selector = try BSONCodec.encodeIn(field: "_id", values: ids)
-            return try withBSONView(selector) { selector throws(StoreError) in
-                try withReply { reply throws(StoreError) in
-                    var error = bson_error_t()
-                    guard mongoc_collection_delete_many(handle, selector, nil, reply, &error) else {
-                        throw pool.storeError(&error, context)
-                    }
-                    return try BSONCodec.decodeReply(copyBSON(reply))["deletedCount"]?.intValue ?? 0
-                }
-            }
-        }
+        try await deleteOldestFirst(from: collection, matching: try BSONCodec.encode(filter.mongoQuery), limit: limit)
     }
 
     // MARK: - Hourly metrics

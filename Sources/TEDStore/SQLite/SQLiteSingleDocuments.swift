@@ -1,0 +1,55 @@
+import Foundation
+import TEDCore
+
+/// Reads of a table that may not exist yet, and writes of one row at a time, which the ports' small tables (locks,
+/// metrics, dead letters) are made of.
+extension SQLiteStore {
+    /// The rows of the query `sql` over `table`, read by `row` in one read transaction; none when the table does not
+    /// exist (reads create nothing).
+    func read<R: Sendable>(
+        _ table: SQLiteTable, _ sql: String, _ bindings: [SQLiteValue] = [],
+        _ row: @escaping @Sendable (SQLiteStatement) throws(StoreError) -> R
+    ) async throws(StoreError) -> [R] {
+        try await connection.run { database throws(StoreError) in
+            try database.transaction(.deferred) { () throws(StoreError) in
+                guard try database.tableExists(table.name) else { return [] }
+                return try database.rows(sql, bindings, row)
+            }
+        }
+    }
+
+    /// The document of `collection` whose `_id` is `id`; nil when there is none.
+    func document(_ id: String, in collection: CollectionName) async throws(StoreError) -> Document? {
+        let table = try SQLiteTable(collection)
+        return try await read(table, "SELECT doc FROM \(table.quoted) WHERE _id = ?1", [.text(id)]) { row throws(StoreError) in
+            try row.document(0)
+        }.first
+    }
+
+    /// Replaces (or inserts) each document by its `_id`, in one transaction; the `created_at` column follows the
+    /// document's `created_at` date (NULL without one, so retention never takes it).
+    func replaceByID(_ documents: [Document], in collection: CollectionName) async throws(StoreError) {
+        guard !documents.isEmpty else { return }
+        let table = try SQLiteTable(collection)
+        var rows: [[SQLiteValue]] = []
+        for document in documents {
+            guard case .string(let id)? = document["_id"] else {
+                throw StoreError(.operationFailed, "write into \(table.name): a document has no string _id")
+            }
+            let createdAt = try document["created_at"]?.dateValue.map { date throws(StoreError) in try DocumentJSON.milliseconds(date) }
+            rows.append([.text(id), createdAt.map(SQLiteValue.int) ?? .null,
+                         .text(String(decoding: try DocumentJSON.encode(document), as: UTF8.self))])
+        }
+        let sql = """
+            INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3)
+            ON CONFLICT(_id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc
+            """
+        let bindings = rows
+        try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                try database.execute(table.createSQL)
+                for row in bindings { try database.execute(sql, row) }
+            }
+        }
+    }
+}
