@@ -101,7 +101,7 @@ struct BSONWriter {
     /// Reserves the length prefix; returns where it is, for `endDocument`.
     mutating func beginDocument() -> Int {
         let start = bytes.count
-        bytes.append(contentsOf: [0, 0, 0, 0])
+        append(Int32(0))
         return start
     }
 
@@ -110,9 +110,7 @@ struct BSONWriter {
         guard let length = Int32(exactly: bytes.count - start) else {
             throw StoreError(.operationFailed, "document too large for BSON")
         }
-        withUnsafeBytes(of: length.littleEndian) { lengthBytes in
-            bytes.replaceSubrange(start..<(start + 4), with: lengthBytes)
-        }
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: start, as: Int32.self) }
     }
 
     mutating func writeHeader(_ type: UInt8, key: String) throws(StoreError) {

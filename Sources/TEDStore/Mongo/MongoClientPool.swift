@@ -192,14 +192,13 @@ final class ReusableBSONView {
 
     deinit { ted_bson_free_storage(storage) }
 
-    /// Runs `body` with a view of `bytes`, valid only inside it.
-    func with<R>(_ bytes: [UInt8], _ body: (OpaquePointer) throws(StoreError) -> R) throws(StoreError) -> R {
-        try bytes.withUnsafeBufferPointer { buffer throws(StoreError) -> R in
-            guard let base = buffer.baseAddress, bson_init_static(storage, base, buffer.count) else {
-                throw StoreError(.corrupt, "libbson rejected an encoded document")
-            }
-            return try body(storage)
+    /// Runs `body` with a view of `bytes` (one document of a batch's buffer), valid only inside it.
+    func with<R>(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ body: (OpaquePointer) throws(StoreError) -> R) throws(StoreError) -> R {
+        let buffer = UnsafeBufferPointer(rebasing: bytes)
+        guard let base = buffer.baseAddress, bson_init_static(storage, base, buffer.count) else {
+            throw StoreError(.corrupt, "libbson rejected an encoded document")
         }
+        return try body(storage)
     }
 }
 

@@ -6,11 +6,12 @@ import TEDCore
 /// (`perf record` of `scripts/bench`'s drain). The bytes are exactly `BSONCodec.encode(sample.document)`'s, which
 /// `RecordBSONTests` checks, so both paths store the same documents.
 enum RecordBSON {
-    static func tickSample(_ sample: TickSample) throws(StoreError) -> [UInt8] {
-        var writer = BSONWriter()
-        writer.bytes.reserveCapacity(256)  // a sample with a few features, without growing
+    /// Appends the sample's document to `writer`: a bulk write encodes all its documents into one buffer
+    /// (`MongoStore.encode`).
+    static func tickSample(_ sample: TickSample, into writer: inout BSONWriter) throws(StoreError) {
         let start = writer.beginDocument()
-        try writer.field("_id", string: sample.id)
+        writer.header(BSONType.string, "_id")
+        try writer.appendTickSampleID(gameID: sample.gameID, tick: sample.tick)
         try writer.field("game_id", string: sample.gameID)
         writer.field("tick", int64: Int64(sample.tick))
         writer.field("price", double: sample.price)
@@ -21,7 +22,6 @@ enum RecordBSON {
         try writer.field("timestamp", date: sample.timestamp)
         try writer.field("created_at", date: sample.createdAt)
         try writer.endDocument(start)
-        return writer.bytes
     }
 }
 
@@ -30,6 +30,19 @@ extension BSONWriter {
     mutating func header(_ type: UInt8, _ key: StaticString) {
         bytes.append(type)
         key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(0)
+    }
+
+    /// `TickSample.id` (`game_id:tick`) as a string value, written without building the `String`.
+    mutating func appendTickSampleID(gameID: String, tick: Int) throws(StoreError) {
+        let number = String(tick)  // a small string: no allocation
+        guard let length = Int32(exactly: gameID.utf8.count + 1 + number.utf8.count + 1) else {
+            throw StoreError(.operationFailed, "string too large for BSON")
+        }
+        append(length)
+        bytes.append(contentsOf: gameID.utf8)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(contentsOf: number.utf8)
         bytes.append(0)
     }
 
