@@ -7,9 +7,6 @@ import TEDCore
 extension MongoStore {
     public func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> [RecordFate] {
         guard !records.isEmpty else { return [] }
-        var fates = [RecordFate?](repeating: nil, count: records.count)
-        // A record that cannot be encoded is refused on its own; the rest go in one bulk write.
-        let (encoded, operations) = Self.encode(records, refusing: &fates)
         let context = "write into \(collection)"
         let inserts = collection == .tickSamples
         let bulkOptions = try BSONCodec.encode(["ordered": false])
@@ -23,7 +20,12 @@ extension MongoStore {
                 throw StoreError(.operationFailed, "\(context): cannot create a bulk operation", retryable: true)
             }
             defer { mongoc_bulk_operation_destroy(bulk) }
-            var results: [(Int, RecordFate)] = []
+            // Encoded here, on the store's thread, and not before the hop: the cooperative pool also runs the
+            // request handlers, and a batch's encoding there delayed single ingest requests while flushing (p99).
+            // A record that cannot be encoded is refused on its own; the rest go in one bulk write.
+            var refusedByEncoding = [RecordFate?](repeating: nil, count: records.count)
+            let (encoded, operations) = Self.encode(records, refusing: &refusedByEncoding)
+            var results = refusedByEncoding.enumerated().compactMap { index, fate in fate.map { (index, $0) } }
             // Bulk index → record index, for the operations libmongoc accepted.
             var queued: [Int] = []
             queued.reserveCapacity(operations.count)
@@ -72,6 +74,7 @@ extension MongoStore {
             }
         }
         if inserts { results = try await alreadyStored(among: results, of: records, in: collection) }
+        var fates = [RecordFate?](repeating: nil, count: records.count)
         for (index, fate) in results { fates[index] = fate }
         return fates.map { $0 ?? .refused(StoreError(.operationFailed, "\(context): not written")) }
     }
