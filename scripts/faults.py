@@ -304,25 +304,36 @@ class Ted:
         except Exception:
             return False
 
-    def drain(self, timeout=90.0) -> dict:
-        """Waits until nothing is pending or spooled; returns the last status."""
-        def drained():
-            status = self.status()
-            repo = status["repository"]
-            if repo["records_pending"] == 0 and status["spool"].get("records", 0) == 0:
-                return status
-            return None
-        try:
-            return wait_until(drained, timeout, interval=0.5, what="the pending queue and the spool to drain")
-        except CaseError as error:
+    def drain(self, timeout=90.0, ceiling=900.0) -> dict:
+        """Waits until nothing is pending or spooled; returns the last status. Fails when the backlog has not shrunk
+        for `timeout` s (the write path is stuck) or after `ceiling` s in all. Progress, not a fixed time, tells a
+        stuck write path from a slow drain: how much a case feeds depends on the build (a release build feeds
+        several times more in the same seconds), and SecantusDB merges games and resolves outcomes far slower than
+        ted ingests them."""
+        started = time.monotonic()
+        smallest, shrunk_at, status, last_error = None, started, None, None
+        while True:
             try:
                 status = self.status()
-                raise CaseError(f"{error}; status: pending={status['repository']['records_pending']} "
-                                f"spool={status['spool']} last_error={status['repository'].get('last_error')}")
-            except CaseError:
-                raise
-            except Exception:
-                raise error
+                backlog = status["repository"]["records_pending"] + status["spool"].get("records", 0)
+            except Exception as error:  # restarting, or slow to answer: counts as no progress
+                last_error, backlog = error, None
+            now = time.monotonic()
+            if backlog == 0:
+                if now - started > timeout:
+                    log(f"drained in {now - started:.0f} s")
+                return status
+            if backlog is not None and (smallest is None or backlog < smallest):
+                smallest, shrunk_at = backlog, now
+            if now - shrunk_at > timeout or now - started > ceiling:
+                what = (f"no progress for {now - shrunk_at:.0f} s" if now - shrunk_at > timeout
+                        else f"still draining after {now - started:.0f} s")
+                if status is None:
+                    raise CaseError(f"{what} waiting for the pending queue and the spool to drain (last error: {last_error})")
+                raise CaseError(f"{what} waiting for the pending queue and the spool to drain; status: "
+                                f"pending={status['repository']['records_pending']} spool={status['spool']} "
+                                f"last_error={status['repository'].get('last_error')}")
+            time.sleep(0.5)
 
 
 def tail(path, lines=25) -> str:
