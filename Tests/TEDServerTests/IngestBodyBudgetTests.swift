@@ -40,27 +40,63 @@ import TEDCore
         request(RequestBody(buffer: buffer), declaring: declare ? buffer.readableBytes : nil)
     }
 
-    /// Ends a stream the code under test should never wait for, so a regression fails instead of hanging.
-    static func watchdog(_ source: RequestBody.Source) -> Task<Void, Never> {
-        Task {
-            try? await Task.sleep(for: .seconds(5))
-            source.finish()
+    /// A request body whose chunks the test sends, and which tells the test when the reader asks for another chunk: by
+    /// then the reader has taken in (and holds budget for) every chunk sent before. Until `finish` it never ends; a
+    /// cancelled read ends it.
+    struct Upload {
+        let body: RequestBody
+        private let chunks: AsyncStream<ByteBuffer>.Continuation
+        private var asks: AsyncStream<Void>.AsyncIterator
+        private var sent = 0
+        private var asked = 0
+
+        init() {
+            let (chunks, chunksContinuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+            let (asks, asksContinuation) = AsyncStream.makeStream(of: Void.self)
+            body = RequestBody(asyncSequence: AskingBody(chunks: chunks, asks: asksContinuation))
+            self.chunks = chunksContinuation
+            self.asks = asks.makeAsyncIterator()
         }
+
+        /// Sends `chunk` and returns once the reader has taken it in.
+        mutating func send(_ chunk: ByteBuffer) async {
+            chunks.yield(chunk)
+            sent += 1
+            while asked <= sent, await asks.next() != nil { asked += 1 }
+        }
+
+        func finish() { chunks.finish() }
     }
 
-    static func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(condition())
+    /// The chunks of an `Upload`, announcing each request for the next one.
+    struct AskingBody: AsyncSequence, Sendable {
+        let chunks: AsyncStream<ByteBuffer>
+        let asks: AsyncStream<Void>.Continuation
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var chunks: AsyncStream<ByteBuffer>.AsyncIterator
+            let asks: AsyncStream<Void>.Continuation
+
+            mutating func next() async -> ByteBuffer? {
+                asks.yield()
+                return await chunks.next()
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: chunks.makeAsyncIterator(), asks: asks) }
     }
 
-    @Test func aFullBudgetIsA503WithRetryAfterAndIsReleasedWithTheRequest() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func aFullBudgetIsA503WithRetryAfterAndIsReleasedWithTheRequest() async throws {
         let s = try Self.setup(budget: 1000)
         // A slow upload: 900 bytes announced, 800 sent, the rest later.
-        let (body, source) = RequestBody.makeStream()
+        var upload = Upload()
         var slow = Self.event(tick: 1, size: 900)
-        let slowAnswer = Task { await s.routes.ingest(Self.request(body, declaring: 900), rawGameState: false) }
-        await source.yield(slow.readSlice(length: 800)!)
-        try await Self.waitUntil { s.budget.inUse == 800 }
+        let slowAnswer = Task { [body = upload.body] in
+            await s.routes.ingest(Self.request(body, declaring: 900), rawGameState: false)
+        }
+        await upload.send(slow.readSlice(length: 800)!)
+        #expect(s.budget.inUse == 800)
 
         // 300 bytes announced, or 300 bytes received without an announcement: past the 200 left.
         for declare in [true, false] {
@@ -73,8 +109,8 @@ import TEDCore
         #expect(small.status == .accepted)
         #expect(s.budget.inUse == 800)
 
-        await source.yield(slow)
-        source.finish()
+        await upload.send(slow)
+        upload.finish()
         #expect(await slowAnswer.value.status == .accepted)
         #expect(s.budget.inUse == 0)
         let retried = await s.routes.ingest(Self.request(Self.event(tick: 2, size: 300)), rawGameState: false)
@@ -82,30 +118,28 @@ import TEDCore
         #expect(s.budget.inUse == 0)
     }
 
-    @Test func aStalledBodyIsA408AndGivesItsBytesBack() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func aStalledBodyIsA408AndGivesItsBytesBack() async throws {
         let s = try Self.setup(budget: 1000, timeout: .milliseconds(300))
-        let (body, source) = RequestBody.makeStream()
+        var upload = Upload()
         var stalled = Self.event(tick: 1, size: 900)
-        let watchdog = Self.watchdog(source)
-        let answer = Task { await s.routes.ingest(Self.request(body, declaring: 900), rawGameState: false) }
-        await source.yield(stalled.readSlice(length: 800)!)
+        let answer = Task { [body = upload.body] in
+            await s.routes.ingest(Self.request(body, declaring: 900), rawGameState: false)
+        }
+        await upload.send(stalled.readSlice(length: 800)!)
         let response = await answer.value
         #expect(response.status == .requestTimeout)
         #expect(s.budget.inUse == 0)
         let next = await s.routes.ingest(Self.request(Self.event(tick: 2, size: 900)), rawGameState: false)
         #expect(next.status == .accepted)
-        watchdog.cancel()
-        source.finish()
     }
 
-    @Test func anAnnouncedBodyOverTheLimitIsA413WithoutReadingIt() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func anAnnouncedBodyOverTheLimitIsA413WithoutReadingIt() async throws {
         let s = try Self.setup(budget: 100_000, timeout: .seconds(30), maxBodyBytes: 4096)
-        let (body, source) = RequestBody.makeStream()  // never yields: reading it would wait for the timeout
-        let watchdog = Self.watchdog(source)
-        let response = await s.routes.ingest(Self.request(body, declaring: 5000), rawGameState: false)
+        let upload = Upload()  // never sends: reading it would wait for the timeout and answer 408
+        let response = await s.routes.ingest(Self.request(upload.body, declaring: 5000), rawGameState: false)
         #expect(response.status == .contentTooLarge)
         #expect(s.budget.inUse == 0)
-        watchdog.cancel()
-        source.finish()
     }
 }

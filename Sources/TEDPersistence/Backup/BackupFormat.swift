@@ -196,10 +196,11 @@ public enum BackupFiles {
     }
 }
 
-/// Runs `gzip` to compress a backup, polling instead of `waitUntilExit` (which spins a CPU on Linux). Reading one
-/// back needs no process: `GzipInflater`.
+/// Runs `gzip` to compress a backup, told of its exit by the process's termination handler (`waitUntilExit` spins a
+/// CPU on Linux). Reading one back needs no process: `GzipInflater`.
 enum Gzip {
     /// Runs `gzip arguments`, its standard output going to `output`. Returns gzip's complaint when it exits non-zero.
+    /// Cancelling the calling task kills gzip.
     static func run(_ arguments: [String], output: FileHandle) async throws(BackupError) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -209,17 +210,20 @@ enum Gzip {
         let errors = Pipe()
         process.standardError = errors
         do {
-            try process.run()
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (exited: CheckedContinuation<Void, any Error>) in
+                    process.terminationHandler = { _ in exited.resume() }
+                    do { try process.run() } catch { return exited.resume(throwing: error) }
+                    // A cancellation that came before the launch found nothing to stop.
+                    if Task.isCancelled { Self.stop(process) }
+                }
+            } onCancel: {
+                if process.isRunning { Self.stop(process) }
+            }
         } catch {
             throw BackupError("cannot run gzip: \(error.localizedDescription)")
         }
         // gzip's messages are a line or two: far below a pipe's buffer, so reading after the exit cannot deadlock.
-        while process.isRunning {
-            if Task.isCancelled {
-                process.terminate()
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         if Task.isCancelled { throw BackupError("cancelled") }
@@ -228,6 +232,12 @@ enum Gzip {
         }
         guard process.terminationStatus != 127 else { throw BackupError("cannot run gzip: it is not installed (\(message))") }
         return process.terminationStatus == 0 ? nil : (message.isEmpty ? "gzip exited with status \(process.terminationStatus)" : message)
+    }
+
+    /// SIGKILL, not `Process.terminate()`'s SIGTERM: a child spawned from a pool thread inherits that thread's blocked
+    /// signals on Linux, SIGTERM among them, and would compress on.
+    private static func stop(_ process: Process) {
+        _ = kill(process.processIdentifier, SIGKILL)
     }
 }
 
