@@ -128,6 +128,24 @@ import Testing
         await spool.close()
     }
 
+    /// A spill moves up to 10,000 records in one append: more pages than the spool's page cache holds, so SQLite
+    /// writes some to the WAL before the commit. Every record is still there, counted and in order, after a reopen.
+    @Test func aSpillSizedAppendLargerThanThePageCacheIsKeptWhole() async throws {
+        let path = Self.path(in: try TestEnvironment.temporaryDirectory())
+        let records = Self.ticks("a", 0..<9_000) + [Self.game("g1"), Self.prediction("a", 3)] + Self.ticks("b", 0..<998)
+        var spool = try await Self.open(path)
+        try await spool.append(records)
+        #expect(spool.countByCollection == [.tickSamples: 9_998, .games: 1, .predictions: 1])
+        await spool.close()
+
+        spool = try await Self.open(path)
+        #expect(spool.count == records.count)
+        let replayed = try await Self.drain(spool, limit: 1_000).flatMap(\.records)
+        #expect(Set(replayed.map(\.id)) == Set(records.map(\.id)) && replayed.count == records.count)
+        #expect(replayed.filter { $0.collection == .tickSamples } == records.filter { $0.collection == .tickSamples })
+        await spool.close()
+    }
+
     @Test func reopeningKeepsEverythingInOrder() async throws {
         let path = Self.path(in: try TestEnvironment.temporaryDirectory())
         var spool = try await Self.open(path)
@@ -176,7 +194,7 @@ import Testing
         #expect(spool.usedBytes <= maxBytes)
         #expect(next > 0)
 
-        // Larger than the whole limit: refused before anything is written.
+        // Larger than the whole limit: refused, and nothing of it is kept.
         do {
             try await spool.append(Self.ticks("big", 0..<2000))
             Issue.record("a batch larger than the limit was accepted")

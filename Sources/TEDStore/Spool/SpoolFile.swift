@@ -102,35 +102,27 @@ public final class SpoolFile: Sendable {
     /// writes nothing) when the file would pass `maxBytes`; any other error also leaves nothing written.
     public func append(_ records: [StoreRecord]) async throws(StoreError) {
         guard !records.isEmpty else { return }
-        // Encoding and checksums run on the caller's task: CPU only, and it keeps the SQLite thread for I/O.
-        var rows: [SpoolEncodedRow] = []
-        rows.reserveCapacity(records.count)
-        var payload: Int64 = 0
         var added: [CollectionName: Int] = [:]
-        for record in records {
-            let row = try SpoolEncodedRow(record)
-            payload += row.payloadBytes
-            added[record.collection, default: 0] += 1
-            rows.append(row)
-        }
-        let rowsToWrite = rows
+        for record in records { added[record.collection, default: 0] += 1 }
         let maxBytes = maxBytes
         let path = path
-        let count = records.count
-        let payloadBytes = payload
         let addedCounts = added
+        // Rows are encoded on the SQLite thread as they are inserted (see `SpoolSchema.insert(encoding:)`): the
+        // transaction holds the connection until its commit either way.
         try await connection.run { database throws(StoreError) in
-            // Cheap refusal first: the payload alone would not fit.
+            // Cheap refusal first: a file at its limit takes nothing.
             let before = try SpoolSchema.pageStats(database)
-            guard before.usedBytes + payloadBytes <= maxBytes else {
-                throw Self.fullError(path, count, before.usedBytes, maxBytes)
+            guard before.usedBytes < maxBytes else {
+                throw Self.fullError(path, records.count, before.usedBytes, maxBytes)
             }
             // Then the exact check, after the rows are in but before the commit: a refusal rolls all of them back.
             let after = try self.withIndexRepair(database) { () throws(StoreError) -> SpoolPageStats in
                 try database.transaction { () throws(StoreError) -> SpoolPageStats in
-                    try SpoolSchema.insert(rowsToWrite, database)
+                    try SpoolSchema.insert(encoding: records, database)
                     let after = try SpoolSchema.pageStats(database)
-                    guard after.usedBytes <= maxBytes else { throw Self.fullError(path, count, before.usedBytes, maxBytes) }
+                    guard after.usedBytes <= maxBytes else {
+                        throw Self.fullError(path, records.count, before.usedBytes, maxBytes)
+                    }
                     return after
                 }
             }
@@ -415,6 +407,10 @@ public final class SpoolFile: Sendable {
                 try database.execute("PRAGMA synchronous=FULL")
                 // Truncate the WAL back to 4 MiB after checkpoints, so it does not keep a past peak's size.
                 try database.execute("PRAGMA journal_size_limit=4194304")
+                // A page cache of 512 KiB instead of SQLite's 2 MiB: appends go to the end of the table and replays
+                // read it once from the front, so a larger cache held little worth keeping while it counted towards
+                // the process's peak memory.
+                try database.execute("PRAGMA cache_size=-512")
                 // Zero deleted rows and freed pages, so a salvage's page scan never finds a replayed row again.
                 try database.execute("PRAGMA secure_delete=ON")
                 let check = try database.rows("PRAGMA quick_check(1)") { $0.text(0) }

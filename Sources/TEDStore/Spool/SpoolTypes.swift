@@ -140,9 +140,6 @@ struct SpoolEncodedRow: Sendable {
             seq: nil, collection: collection, recordID: recordID, doc: doc,
             checksum: SpoolChecksum.of(collection: collection, recordID: recordID, doc: doc))
     }
-
-    /// A lower bound of the bytes the row adds to the file.
-    var payloadBytes: Int64 { Int64(doc.count + recordID.utf8.count + collection.utf8.count + 8) }
 }
 
 /// A row as read from a spool table, not yet trusted: any column may be unreadable.
@@ -235,10 +232,24 @@ enum SpoolSchema {
 
     /// Inserts `rows` in order (inside the caller's transaction) and adds them to `spool_meta`.
     static func insert(_ rows: [SpoolEncodedRow], _ database: SQLiteDatabase) throws(StoreError) {
+        try insert(rows.count, database) { rows[$0] }
+    }
+
+    /// Inserts `records`, each encoded just before its row is written: a spill of thousands of records never holds
+    /// their JSON all at once (an eighth of the live heap at the peak of `scripts/bench`'s memory figure).
+    static func insert(encoding records: [StoreRecord], _ database: SQLiteDatabase) throws(StoreError) {
+        try insert(records.count, database) { index throws(StoreError) in try SpoolEncodedRow(records[index]) }
+    }
+
+    private static func insert(_ count: Int, _ database: SQLiteDatabase,
+                               row: (Int) throws(StoreError) -> SpoolEncodedRow) throws(StoreError) {
+        var added: [String: Int64] = [:]
         try database.withStatement(
             "INSERT INTO spool (collection, record_id, doc, checksum, seq) VALUES (?1, ?2, ?3, ?4, ?5)"
         ) { statement throws(StoreError) in
-            for row in rows {
+            for index in 0..<count {
+                let row = try row(index)
+                added[row.collection, default: 0] += 1
                 // NULL: SQLite assigns the next seq (AUTOINCREMENT: never one used before).
                 try statement.bind(row.seq.map(SQLiteValue.int) ?? .null, at: 5)
                 try statement.bind(.text(row.collection), at: 1)
@@ -249,8 +260,6 @@ enum SpoolSchema {
                 statement.reset()
             }
         }
-        var added: [String: Int64] = [:]
-        for row in rows { added[row.collection, default: 0] += 1 }
         for (collection, count) in added { try adjustMeta(collection, by: count, database) }
     }
 
