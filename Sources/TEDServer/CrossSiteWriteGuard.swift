@@ -31,11 +31,14 @@ struct CrossSiteWriteGuard: Sendable {
     }
 
     /// The media type of a `Content-Type` value, lower-cased and without parameters; nil when absent or empty.
+    /// HTTP's optional whitespace is spaces and tabs (RFC 9110, 5.6.3); trimmed by hand because Foundation's
+    /// `trimmingCharacters(in: .whitespaces)` cost 5% of a single-event ingest's CPU (perf, release build).
     static func mediaType(_ contentType: String?) -> String? {
         guard let contentType else { return nil }
-        let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let trimmed = type.trimmingCharacters(in: .whitespaces).lowercased()
-        return trimmed.isEmpty ? nil : trimmed
+        let isOptionalWhitespace = { (character: Character) in character == " " || character == "\t" }
+        var type = contentType.prefix { $0 != ";" }.drop(while: isOptionalWhitespace)
+        while let last = type.last, isOptionalWhitespace(last) { type = type.dropLast() }
+        return type.isEmpty ? nil : type.lowercased()
     }
 
     /// The origin as sent, cut short: it is the client's text and goes back into an answer.
