@@ -2,14 +2,16 @@
 enum MemoryTuning {
     /// glibc gives each thread that meets a locked arena an arena of its own, up to 8 per core, and each keeps the
     /// memory freed into it. The ingest, flush and store threads hand records to each other, so freed memory ends up
-    /// spread over arenas that are rarely reused. Capped at two, the peak RSS of `scripts/bench`'s million-event
-    /// ingest with persistence on came down by a few MiB (73.1 and 76.0 MiB uncapped, 67.8 and 73.6 capped, same
-    /// binary otherwise; BENCHMARKS.md row 4). `MALLOC_ARENA_MAX` in the environment, read by glibc at start, still
-    /// wins: this applies only when it is not set.
+    /// spread over arenas that are rarely reused: with persistence on, nearly all of the peak RSS above the "off"
+    /// run was a second arena (smaps and heaptrack, BENCHMARKS.md row 4). One arena kept `scripts/bench`'s
+    /// million-event ingest under 64 MiB (62.7 and 59.4 MiB with `MALLOC_ARENA_MAX=1`, 64.1–67.0 with two) without
+    /// a measurable loss of ingest throughput on this 2-core machine. It must be set before any thread but the main
+    /// one allocates (see `TED.main`). `MALLOC_ARENA_MAX` in the environment, read by glibc at start, still wins:
+    /// this applies only when it is not set.
     static func apply(environment: [String: String]) {
         #if os(Linux)
         guard environment["MALLOC_ARENA_MAX"] == nil else { return }
-        _ = mallopt(mArenaMax, 2)
+        _ = mallopt(mArenaMax, 1)
         #endif
     }
 

@@ -18,7 +18,6 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        MemoryTuning.apply(environment: environment)
         var settings = try SettingsLoader.loadOrExit(environment: environment)
         if let host { settings.host = host }
         if let port { settings.port = port }

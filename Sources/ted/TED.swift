@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct TED: AsyncParsableCommand {
@@ -13,4 +14,21 @@ struct TED: AsyncParsableCommand {
                       DeadLetterCommand.self, ExportCommand.self,
                       CatchUpCommand.self],
         defaultSubcommand: ServeCommand.self)
+
+    /// ArgumentParser's own `main`, after the allocator is tuned: here, first thing on the main thread, before any
+    /// other thread has allocated. From `ServeCommand.run`, which runs on a pool thread, a second malloc arena
+    /// already existed and the limit no longer applied to it (BENCHMARKS.md, memory).
+    static func main() async {
+        MemoryTuning.apply(environment: ProcessInfo.processInfo.environment)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
