@@ -84,10 +84,8 @@ struct MigrationLock: Sendable {
     /// Who holds the lease, for the timeout message; best effort, as it only helps the operator.
     private func holder() async -> String? {
         guard let names = try? await store.schema.collectionNames(), names.contains(CollectionName.locks.rawValue),
-              let lease = try? await store.find(.locks, where: .ids([Self.name]), sort: nil, limit: 1).first,
-              let owner = lease["owner"]?.stringValue else { return nil }
-        guard let expiry = lease["expires_at"]?.dateValue else { return owner }
-        return "\(owner) until \(Timestamp.formatISO8601(expiry))"
+              let lease = try? await store.lease(named: Self.name) else { return nil }
+        return "\(lease.owner) until \(Timestamp.formatISO8601(lease.expiresAt))"
     }
 }
 
