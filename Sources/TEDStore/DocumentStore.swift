@@ -212,4 +212,15 @@ public protocol SchemaStore: Sendable {
     func dropIndex(named name: String, on collection: CollectionName) async throws(StoreError)
     /// Bytes the database takes (data + indexes), as the store reports it.
     func databaseSizeBytes() async throws(StoreError) -> Int64
+
+    // Storage layouts (a backend's own migrations, `migrations/sqlite/`): converts an existing collection's rows to
+    // `layout` in place; returns how many rows it converted, nil when the collection was missing or had the layout.
+    func changeLayout(of collection: CollectionName, to layout: StoredLayout) async throws(StoreError) -> Int?
+}
+
+extension SchemaStore {
+    /// A store with one way of keeping documents (MongoDB) has no layouts to change.
+    public func changeLayout(of collection: CollectionName, to layout: StoredLayout) async throws(StoreError) -> Int? {
+        throw StoreError(.operationFailed, "this store keeps \(collection) one way only: no \(layout.rawValue) layout")
+    }
 }

@@ -13,9 +13,10 @@ import Testing
     /// `migrations/` is the source; a change there without the same change in EmbeddedMigrations.swift (or the
     /// reverse) would give the binary another checksum than the files and fail here.
     @Test func theBuiltInFilesAreByteIdenticalToTheMigrationsDirectory() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.migrationsDirectory.path)
+        // The top level and the backends' folders (`sqlite/…`), as the loader reads them.
+        let names = try FileManager.default.subpathsOfDirectory(atPath: Self.migrationsDirectory.path)
             .filter { $0.hasSuffix(".json") }.sorted()
-        #expect(EmbeddedMigrations.files.map(\.name) == names, "every file of migrations/ must be in EmbeddedMigrations.swift")
+        #expect(EmbeddedMigrations.files.map(\.name).sorted() == names, "every file of migrations/ must be in EmbeddedMigrations.swift")
         for file in EmbeddedMigrations.files {
             let onDisk = try Data(contentsOf: Self.migrationsDirectory.appendingPathComponent(file.name))
             #expect(Array(file.contents.utf8) == Array(onDisk), "EmbeddedMigrations.swift differs from migrations/\(file.name)")
@@ -41,13 +42,22 @@ import Testing
         let migrations = try MigrationFiles.resolve(explicit: nil, environment: [:]).load()
         let runner = MigrationRunner(store: store, migrations: migrations)
         let run = try await runner.up()
-        #expect(run.applied.map(\.label) == ["0001_initial", "0002_flag_history"])
+        #expect(run.applied.map(\.label) == ["0001_initial", "0002_flag_history", "0003_tick_sample_columns"])
         let status = try await runner.status()
-        #expect(status.applied.map(\.version) == [1, 2])
+        #expect(status.applied.map(\.version) == [1, 2, 3])
         #expect(status.pending.isEmpty && status.checksumMismatches.isEmpty)
         let onDisk = try Data(contentsOf: Self.migrationsDirectory.appendingPathComponent("0001_initial.json"))
         #expect(status.applied.first?.checksum == SHA256.hex(Array(onDisk)))
         #expect(try await store.schema.collectionNames().contains("predictions"))
         await store.close()
+    }
+
+    /// `ted backup`/`restore` read a directory: the built-in files written to one load as the built-in ones.
+    @Test func theMaterializedFilesKeepTheBackendsFolders() throws {
+        let directory = try MigrationFiles.embedded.materialized()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let loaded = try MigrationLoader.load(directory: directory)
+        #expect(loaded == (try MigrationFiles.embedded.load()))
+        #expect(loaded.map(\.backend) == [nil, nil, .sqlite])
     }
 }

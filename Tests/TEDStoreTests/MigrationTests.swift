@@ -85,6 +85,16 @@ import Testing
          "version 0002 is missing (after 0001_a.json): 0003_c.json comes next"),
         (["1_a.json": #"{"up": {}, "down": {}}"#], "1_a.json: the file name must be a 4-digit version"),
         (["README.md": "not a migration"], "holds no migration files"),
+        (["0001_a.json": #"{"up": {"create_collections": [{"name": "x"}], "layouts": [{"collection": "x", "layout": "columns"}]}, "down": {}}"#],
+         "0001_a.json: up.layouts belongs in a backend's folder"),
+        (["0001_a.json": #"{"up": {"create_collections": [{"name": "x"}]}, "down": {}}"#,
+          "sqlite/0002_b.json": #"{"up": {"layouts": [{"collection": "x", "layout": "rows"}]}, "down": {}}"#],
+         "sqlite/0002_b.json: up.layouts[0].layout \"rows\" is not a layout"),
+        (["0001_a.json": #"{"up": {}, "down": {}}"#,
+          "sqlite/0002_b.json": #"{"up": {"layouts": [{"collection": "gmaes", "layout": "columns"}]}, "down": {}}"#],
+         "sqlite/0002_b.json: up.layouts: gmaes is not created by any migration"),
+        (["0001_a.json": #"{"up": {}, "down": {}}"#, "sqlite/0001_b.json": #"{"up": {}, "down": {}}"#],
+         "version 0001 is used twice"),
     ]
 
     @Test(arguments: badDirectories)
@@ -103,12 +113,12 @@ import Testing
         let runner = try fixture.runner(store)
 
         let report = try await runner.checkOnly()
-        #expect(report.pending.map(\.label) == ["0001_initial", "0002_flag_history"])
+        #expect(report.pending.map(\.label) == fixture.labels)
         #expect(report.status.applied.isEmpty)
         #expect(report.collections.map(\.name) == [.games, .predictions, .sideBets, .tickSamples, .metricsHourly, CollectionName("flag_history")])
         #expect(report.collections.allSatisfy { !$0.exists && $0.documentCount == nil && !$0.missingIndexes.isEmpty })
         #expect(report.databaseSizeBytes >= 0)
-        #expect(try await runner.pendingCount() == 2)
+        #expect(try await runner.pendingCount() == fixture.labels.count)
         #expect(try await store.schema.collectionNames().isEmpty)
         await store.close()
     }
@@ -121,7 +131,7 @@ import Testing
         let runner = try fixture.runner(store, events: events)
 
         let run = try await runner.up()
-        #expect(run.applied.map(\.label) == ["0001_initial", "0002_flag_history"])
+        #expect(run.applied.map(\.label) == fixture.labels)
         let names = Set(try await store.schema.collectionNames())
         #expect(names.isSuperset(of: CollectionName.data.map(\.rawValue) + ["schema_migrations"]))
         let migration = try #require(runner.migrations.first)
@@ -134,7 +144,7 @@ import Testing
         #expect(lines.last == "✓ Database verification complete")
 
         let rows = try await store.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
-        #expect(rows.count == 2)
+        #expect(rows.count == fixture.labels.count)
         let row = try #require(rows.first)
         #expect(row["_id"] == "0001")
         #expect(row["version"]?.intValue == 1)
@@ -150,8 +160,9 @@ import Testing
         events.clear()
         let again = try await runner.up()
         #expect(again == MigrationRunner.Run())
-        #expect(events.lines == ["✓ Database is up to date (version 0002)", "✓ Database verification complete"])
-        #expect(try await store.count(.schemaMigrations, where: .all) == 2)
+        #expect(events.lines == ["✓ Database is up to date (version \(fixture.versions.last.map(Migration.id(of:)) ?? ""))",
+                                 "✓ Database verification complete"])
+        #expect(try await store.count(.schemaMigrations, where: .all) == fixture.labels.count)
         await store.close()
     }
 
@@ -162,13 +173,13 @@ import Testing
         let runner = try fixture.runner(store)
         try await runner.up()
 
-        let down = try await runner.down(steps: 2)
-        #expect(down.reverted.map(\.label) == ["0002_flag_history", "0001_initial"])
+        let down = try await runner.down(steps: fixture.labels.count)
+        #expect(down.reverted.map(\.label) == fixture.labels.reversed())
         #expect(Set(try await store.schema.collectionNames()).isDisjoint(with: CollectionName.data.map(\.rawValue)))
         #expect(try await runner.status().applied.isEmpty)
-        #expect(try await runner.pendingCount() == 2)
+        #expect(try await runner.pendingCount() == fixture.labels.count)
 
-        #expect(try await runner.up().applied.count == 2)
+        #expect(try await runner.up().applied.count == fixture.labels.count)
         #expect(try await runner.checkOnly().collections.allSatisfy(\.matches))
         await store.close()
     }
@@ -176,7 +187,7 @@ import Testing
     @Test(arguments: Backend.allCases)
     func upToDownStepsAndMigrateToWalkTheVersions(_ backend: Backend) async throws {
         let fixture = try Fixture(backend)
-        let directory = try Fixture.copyOfMigrations(adding: ["0003_game_tick.json": """
+        let directory = try Fixture.copyOfMigrations(adding: ["0004_game_tick.json": """
             {"up": {"create_indexes": [{"collection": "tick_samples", "name": "game_id_1_tick_1",
                     "keys": [{"field": "game_id", "order": 1}, {"field": "tick", "order": 1}], "why": "replay reads a game's ticks in order"}]},
              "down": {"drop_indexes": [{"collection": "tick_samples", "name": "game_id_1_tick_1"}]}}
@@ -184,18 +195,20 @@ import Testing
         let store = try fixture.open()
         let runner = try MigrationRunner(store: store, directory: directory)
 
+        // Versions count across the backends' folders: SQLite's own 0003 is no version of MongoDB's.
+        let versions = fixture.versions + [4]
         #expect(try await runner.up(to: 1).applied.map(\.version) == [1])
-        #expect(try await runner.pendingCount() == 2)
-        #expect(try await runner.applyPending().applied.map(\.version) == [2, 3])
+        #expect(try await runner.pendingCount() == versions.count - 1)
+        #expect(try await runner.applyPending().applied.map(\.version) == Array(versions.dropFirst()))
         #expect(try await store.schema.indexes(of: .tickSamples).contains { $0.name == "game_id_1_tick_1" })
 
-        #expect(try await runner.down(steps: 1).reverted.map(\.version) == [3])
+        #expect(try await runner.down(steps: 1).reverted.map(\.version) == [4])
         #expect(try await store.schema.indexes(of: .tickSamples).contains { $0.name == "game_id_1_tick_1" } == false)
-        #expect(try await runner.migrate(to: 3).applied.map(\.version) == [3])
-        #expect(try await runner.migrate(to: 0).reverted.map(\.version) == [3, 2, 1])
+        #expect(try await runner.migrate(to: 4).applied.map(\.version) == [4])
+        #expect(try await runner.migrate(to: 0).reverted.map(\.version) == versions.reversed())
         #expect(try await runner.status().applied.isEmpty)
 
-        await #expect(throws: MigrationError.unknownVersion(7, latest: 3)) { try await runner.up(to: 7) }
+        await #expect(throws: MigrationError.unknownVersion(7, latest: 4)) { try await runner.up(to: 7) }
         await store.close()
     }
 
@@ -216,7 +229,7 @@ import Testing
         let error = await #expect(throws: MigrationError.self) { try await tampered.up() }
         #expect(error?.description.contains("0001_initial.json: applied with checksum") == true)
         await #expect(throws: MigrationError.self) { try await tampered.down() }
-        #expect(try await store.count(.schemaMigrations, where: .all) == 2)
+        #expect(try await store.count(.schemaMigrations, where: .all) == fixture.labels.count)
         await store.close()
     }
 
@@ -233,9 +246,9 @@ import Testing
         async let runB = runnerB.up()
         let (a, b) = try await (runA, runB)
 
-        #expect(a.applied.count + b.applied.count == 2)
+        #expect(a.applied.count + b.applied.count == fixture.labels.count)
         let rows = try await first.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
-        #expect(rows.compactMap { $0["_id"]?.stringValue } == ["0001", "0002"])
+        #expect(rows.compactMap { $0["_id"]?.stringValue } == fixture.versions.map(Migration.id(of:)))
         await first.close()
         await second.close()
     }
@@ -269,7 +282,7 @@ import Testing
         var options = MigrationRunner.Options()
         options.lockPollInterval = .milliseconds(100)
 
-        #expect(try await fixture.runner(store, options: options).up().applied.count == 2)
+        #expect(try await fixture.runner(store, options: options).up().applied.count == fixture.labels.count)
         await store.close()
     }
 
@@ -294,7 +307,7 @@ import Testing
         #expect(try await store.schema.indexes(of: .games) == [old])
         #expect(try await runner.status().applied.isEmpty)
 
-        #expect(try await runner.up(force: true).applied.count == 2)
+        #expect(try await runner.up(force: true).applied.count == fixture.labels.count)
         #expect(try await store.schema.indexes(of: .games) == [declared])
         #expect(events.lines.contains { $0.hasPrefix("✓ Replaced index on games") })
         await store.close()
@@ -311,7 +324,7 @@ import Testing
             createIndexes: migration.up.createIndexes.filter { [.games, .predictions].contains($0.collection) })
         #expect(try await SchemaSteps(schema: store.schema).apply(partial).isEmpty)
 
-        #expect(try await fixture.runner(store).up().applied.count == 2)
+        #expect(try await fixture.runner(store).up().applied.count == fixture.labels.count)
         #expect(try await fixture.runner(store).checkOnly().collections.allSatisfy(\.matches))
         await store.close()
     }
@@ -338,6 +351,12 @@ extension MigrationTests {
             }
         }
 
+        /// The versions of `migrations/` this backend takes: SQLite also has its own `sqlite/0003`.
+        var versions: [Int] { backend == .sqlite ? [1, 2, 3] : [1, 2] }
+        var labels: [String] {
+            Array(["0001_initial", "0002_flag_history", "0003_tick_sample_columns"].prefix(versions.count))
+        }
+
         /// Another connection each call, as two service instances would have.
         func open() throws -> any DocumentStore {
             let logger = Logger(label: "test.migrations")
@@ -360,7 +379,9 @@ extension MigrationTests {
         static func directory(files: [String: String]) throws -> String {
             let directory = try TestEnvironment.temporaryDirectory()
             for (name, contents) in files {
-                try contents.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+                let file = directory.appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try contents.write(to: file, atomically: true, encoding: .utf8)
             }
             return directory.path
         }

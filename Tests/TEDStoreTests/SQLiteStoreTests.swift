@@ -522,8 +522,9 @@ import Testing
 
     /// SQLite's plan for the query `find` runs with `filter`.
     static func queryPlan(_ store: SQLiteStore, _ collection: CollectionName, _ filter: DocumentFilter) async throws -> String {
-        let query = try SQLiteFilter(filter)
-        let sql = "EXPLAIN QUERY PLAN SELECT _id, doc FROM \(try SQLiteTable(collection).quoted) WHERE \(query.sql)"
+        let table = try SQLiteTable(collection)
+        let query = try SQLiteFilter(filter, on: table)
+        let sql = "EXPLAIN QUERY PLAN SELECT \(table.selectList) FROM \(table.quoted) WHERE \(query.sql)"
         return try await store.connection.run { database throws(StoreError) in
             try database.rows(sql, query.bindings) { $0.text(3) ?? "" }.joined(separator: "; ")
         }

@@ -5,6 +5,7 @@
 /// file there (same checksum in the ledger), and `MIGRATIONS_DIR` still points ted at a directory instead.
 public enum EmbeddedMigrations {
     public struct File: Sendable, Equatable {
+        /// The path under `migrations/`: a backend's own files are in its folder (`sqlite/…`).
         public let name: String
         public let contents: String
     }
@@ -15,6 +16,7 @@ public enum EmbeddedMigrations {
     public static let files: [File] = [
         File(name: "0001_initial.json", contents: initial),
         File(name: "0002_flag_history.json", contents: flagHistory),
+        File(name: "sqlite/0003_tick_sample_columns.json", contents: sqliteTickSampleColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -92,6 +94,24 @@ public enum EmbeddedMigrations {
   },
   "down": {
     "drop_collections": ["flag_history"]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0003_tick_sample_columns.json, byte for byte (the empty line keeps its final newline).
+    private static let sqliteTickSampleColumns = #"""
+{
+  "description": "SQLite only: tick_samples in real columns (_id, game_id, tick, price, features JSON or NULL, timestamp and created_at in epoch ms) instead of one JSON document per row, so the flush binds six plain values per sample. Existing rows are converted in place, each to exactly the document it was; a row that is not a tick sample stops the migration, naming its _id. MongoDB keeps documents and has no version 0003.",
+  "up": {
+    "layouts": [
+      { "collection": "tick_samples", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "tick_samples", "layout": "documents" }
+    ]
   }
 }
 

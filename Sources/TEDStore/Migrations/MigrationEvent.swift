@@ -13,6 +13,9 @@ public enum MigrationEvent: Sendable, Equatable, CustomStringConvertible {
     /// Left in place without `force`: the run stops after the other steps of this version.
     case indexConflict(IndexDifference)
     case droppedIndex(CollectionName, String)
+    /// The collection's rows were converted to the layout (`rows` of them).
+    case changedLayout(CollectionName, StoredLayout, rows: Int)
+    case layoutInPlace(CollectionName, StoredLayout)
     case droppedCollection(CollectionName)
     /// The database is one TED-V1 wrote (see `TEDV1Findings`): its adoption starts.
     case adoptingTEDV1
@@ -42,6 +45,8 @@ public enum MigrationEvent: Sendable, Equatable, CustomStringConvertible {
         case .indexConflict(let difference):
             "⚠ Index on \(difference.collection) differs: existing \(difference.existing.summary), declared \(difference.expected.summary) (--force replaces it)"
         case .droppedIndex(let name, let index): "✓ Dropped index \(index) of \(name)"
+        case .changedLayout(let name, let layout, let rows): "✓ Converted \(name) to the \(layout.rawValue) layout (\(rows) rows)"
+        case .layoutInPlace(let name, let layout): "✓ \(name) already has the \(layout.rawValue) layout"
         case .droppedCollection(let name): "✓ Dropped collection: \(name)"
         case .adoptingTEDV1: "→ Adopting a TED-V1 database"
         case .rekeyedTEDV1Games(let count): "✓ Rewrote \(count) TED-V1 game(s) to _id = game_id"

@@ -6,7 +6,8 @@ struct MigrationFileParser {
     /// The file's path, for messages.
     let file: String
 
-    func parse(_ bytes: [UInt8], version: Int, name: String, fileName: String) throws(MigrationError) -> Migration {
+    /// `backend`: the folder the file is in (`migrations/sqlite/`), nil for the top level.
+    func parse(_ bytes: [UInt8], version: Int, name: String, fileName: String, backend: StoreBackend? = nil) throws(MigrationError) -> Migration {
         let json: JSONValue
         do {
             json = try JSONParser.parse(bytes)
@@ -18,16 +19,26 @@ struct MigrationFileParser {
         return Migration(
             version: version, name: name, fileName: fileName, checksum: SHA256.hex(bytes),
             description: try optionalString(root, "description", at: ""),
-            up: try steps(try required(root, "up", at: ""), at: "up"),
-            down: try steps(try required(root, "down", at: ""), at: "down"))
+            up: try steps(try required(root, "up", at: ""), at: "up", backend: backend),
+            down: try steps(try required(root, "down", at: ""), at: "down", backend: backend),
+            backend: backend)
     }
 
-    private func steps(_ value: JSONValue, at path: String) throws(MigrationError) -> MigrationSteps {
+    private func steps(_ value: JSONValue, at path: String, backend: StoreBackend?) throws(MigrationError) -> MigrationSteps {
         let fields = try object(value, at: path)
-        try checkFields(of: fields, at: path, allowed: ["create_collections", "drop_indexes", "create_indexes", "drop_collections"])
+        try checkFields(of: fields, at: path,
+                        allowed: ["create_collections", "layouts", "drop_indexes", "create_indexes", "drop_collections"])
         var steps = MigrationSteps()
         for (i, item) in try array(fields, "create_collections", at: path).enumerated() {
             steps.createCollections.append(try collectionSpec(item, at: "\(path).create_collections[\(i)]"))
+        }
+        let layouts = try array(fields, "layouts", at: path)
+        if !layouts.isEmpty && backend == nil {
+            // A layout is one backend's way of storing rows: the same step cannot mean anything to the others.
+            throw invalid("\(path).layouts", "belongs in a backend's folder (migrations/sqlite/)")
+        }
+        for (i, item) in layouts.enumerated() {
+            steps.layouts.append(try layoutChange(item, at: "\(path).layouts[\(i)]"))
         }
         for (i, item) in try array(fields, "drop_indexes", at: path).enumerated() {
             steps.dropIndexes.append(try indexReference(item, at: "\(path).drop_indexes[\(i)]"))
@@ -51,6 +62,17 @@ struct MigrationFileParser {
         case .object(let validator)?: return CollectionSpec(name: name, validator: validator.document)
         case let other?: throw invalid("\(path).validator", "must be an object, not \(other.typeName)")
         }
+    }
+
+    private func layoutChange(_ value: JSONValue, at path: String) throws(MigrationError) -> LayoutChange {
+        let fields = try object(value, at: path)
+        try checkFields(of: fields, at: path, allowed: ["collection", "layout"])
+        let collection = try collectionName(try requiredString(fields, "collection", at: path), at: "\(path).collection")
+        let name = try requiredString(fields, "layout", at: path)
+        guard let layout = StoredLayout(rawValue: name) else {
+            throw invalid("\(path).layout", "\"\(name)\" is not a layout (\(StoredLayout.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return LayoutChange(collection: collection, layout: layout)
     }
 
     private func indexReference(_ value: JSONValue, at path: String) throws(MigrationError) -> IndexReference {

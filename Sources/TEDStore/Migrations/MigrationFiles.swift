@@ -34,7 +34,9 @@ public enum MigrationFiles: Sendable, Equatable, CustomStringConvertible {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ted-migrations-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for file in EmbeddedMigrations.files {
-                try Data(file.contents.utf8).write(to: directory.appendingPathComponent(file.name))
+                let url = directory.appendingPathComponent(file.name)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(file.contents.utf8).write(to: url)
             }
             return directory.path
         }

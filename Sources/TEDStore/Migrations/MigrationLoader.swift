@@ -1,35 +1,54 @@
 import Foundation
+import TEDCore
 
-/// Reads the migrations directory: one `NNNN_name.json` file per version, versions 1, 2, 3… without gaps,
-/// so that every database reaches the same schema by the same steps.
+/// Reads the migrations directory: one `NNNN_name.json` file per version, versions 1, 2, 3… without gaps, so that
+/// every database reaches the same schema by the same steps. A version only one backend takes lives in that
+/// backend's folder (`sqlite/0003_tick_sample_columns.json`); versions count across all folders, so the other
+/// backends simply have none of that number.
 public enum MigrationLoader {
     public static func load(directory: String) throws(MigrationError) -> [Migration] {
-        let fileNames: [String]
-        do {
-            fileNames = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw MigrationError.invalidDirectory(path: directory, reason: "cannot be read (\(error.localizedDescription))")
-        }
         var files: [(name: String, bytes: [UInt8])] = []
-        for fileName in fileNames.sorted() where fileName.hasSuffix(".json") && !fileName.hasPrefix(".") {
-            let path = (directory as NSString).appendingPathComponent(fileName)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw MigrationError.invalidFile(file: path, reason: "cannot be read")
+        for folder in [nil] + StoreBackend.allCases.map(\.rawValue) {
+            let path = folder.map { (directory as NSString).appendingPathComponent($0) } ?? directory
+            // A backend's folder is optional; the directory itself is not.
+            if folder != nil && !FileManager.default.fileExists(atPath: path) { continue }
+            let fileNames: [String]
+            do {
+                fileNames = try FileManager.default.contentsOfDirectory(atPath: path)
+            } catch {
+                throw MigrationError.invalidDirectory(path: path, reason: "cannot be read (\(error.localizedDescription))")
             }
-            files.append((fileName, Array(data)))
+            for fileName in fileNames.sorted() where fileName.hasSuffix(".json") && !fileName.hasPrefix(".") {
+                let name = folder.map { "\($0)/\(fileName)" } ?? fileName
+                guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) else {
+                    throw MigrationError.invalidFile(file: (directory as NSString).appendingPathComponent(name), reason: "cannot be read")
+                }
+                files.append((name, Array(data)))
+            }
         }
         return try load(files: files, origin: directory)
     }
 
     /// Parses and checks migration files already read (from a directory, or built in); `origin` names where they
-    /// come from in messages.
+    /// come from in messages. A name `backend/file.json` is a file of that backend's folder.
     public static func load(files: [(name: String, bytes: [UInt8])], origin directory: String) throws(MigrationError) -> [Migration] {
         var migrations: [Migration] = []
-        for (fileName, bytes) in files.sorted(by: { $0.name < $1.name }) {
-            let path = (directory as NSString).appendingPathComponent(fileName)
+        for (relativePath, bytes) in files {
+            let path = (directory as NSString).appendingPathComponent(relativePath)
+            let parts = relativePath.split(separator: "/", omittingEmptySubsequences: false)
+            let fileName = String(parts.last ?? "")
+            var backend: StoreBackend?
+            if parts.count == 2 {
+                guard let named = StoreBackend(rawValue: String(parts[0])) else {
+                    throw MigrationError.invalidFile(file: path, reason: "\(parts[0]) is not a backend (mongodb, sqlite)")
+                }
+                backend = named
+            }
             let (version, name) = try versionAndName(of: fileName, path: path)
-            migrations.append(try MigrationFileParser(file: path).parse(bytes, version: version, name: name, fileName: fileName))
+            migrations.append(try MigrationFileParser(file: path)
+                .parse(bytes, version: version, name: name, fileName: fileName, backend: backend))
         }
+        migrations.sort { $0.version < $1.version }
         try checkSequence(migrations, directory: directory)
         try checkReferences(migrations, directory: directory)
         return migrations
@@ -73,12 +92,17 @@ public enum MigrationLoader {
     private static func checkReferences(_ migrations: [Migration], directory: String) throws(MigrationError) {
         var schema = ExpectedSchema()
         for migration in migrations {
-            let path = (directory as NSString).appendingPathComponent(migration.fileName)
+            let folder = migration.backend.map { (directory as NSString).appendingPathComponent($0.rawValue) } ?? directory
+            let path = (folder as NSString).appendingPathComponent(migration.fileName)
             var known = Set(schema.collections)
             known.formUnion(migration.up.createCollections.map(\.name))
             for index in migration.up.createIndexes where !known.contains(index.collection) {
                 throw MigrationError.invalidFile(
                     file: path, reason: "up.create_indexes: index \(index.spec.name) is on \(index.collection), which no migration up to this one creates")
+            }
+            for change in migration.up.layouts where !known.contains(change.collection) {
+                throw MigrationError.invalidFile(
+                    file: path, reason: "up.layouts: \(change.collection) is not created by any migration up to this one")
             }
             for name in migration.up.dropCollections where !known.contains(name) {
                 throw MigrationError.invalidFile(file: path, reason: "up.drop_collections: \(name) is not created by any earlier migration")

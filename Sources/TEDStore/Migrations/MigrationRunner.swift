@@ -31,7 +31,8 @@ public struct MigrationRunner: Sendable {
     public init(store: any DocumentStore, migrations: [Migration], options: Options = Options(),
                 reporter: @escaping MigrationReporter = { _ in }) {
         self.store = store
-        self.migrations = migrations
+        // Another backend's own versions are not this database's: never applied, listed or expected here.
+        self.migrations = migrations.filter { $0.applies(to: store.backend) }
         self.options = options
         report = reporter
     }

@@ -10,6 +10,10 @@ struct SchemaSteps {
         for collection in steps.createCollections {
             try await ensureCollection(collection)
         }
+        for change in steps.layouts {
+            let converted = try await schema.changeLayout(of: change.collection, to: change.layout)
+            report(converted.map { .changedLayout(change.collection, change.layout, rows: $0) } ?? .layoutInPlace(change.collection, change.layout))
+        }
         for reference in steps.dropIndexes {
             guard try await exists(reference.collection),
                   try await schema.indexes(of: reference.collection).contains(where: { $0.name == reference.name }) else { continue }

@@ -166,7 +166,7 @@ private struct TypeAnnotations {
 /// Writes compact JSON by hand into reusable raw memory: it is on the flush path, where Foundation's encoders
 /// (and even `[UInt8].append`, with its per-call uniqueness checks) cost more than SQLite's own insert.
 /// Noncopyable because it owns that memory (a class would pay dynamic exclusivity checks on every byte).
-/// The pieces below that are not private are for the writers of single record types (`TickSampleJSON.swift`),
+/// The pieces below that are not private are for the writers of single record types (`TickSampleFeaturesJSON.swift`),
 /// which write the same text without a `Document`.
 struct DocumentJSONWriter: ~Copyable {
     var output = RawBytes(capacity: 1024)

@@ -164,6 +164,11 @@ final class SQLiteDatabase {
         }
     }
 
+    /// Whether `sql` compiles against the schema as it is (and then keeps it prepared; a cached one answers at once).
+    func canPrepare(_ sql: String) -> Bool {
+        (try? prepared(sql)) != nil
+    }
+
     func tableExists(_ name: String) throws(StoreError) -> Bool {
         try !rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(name)]) { _ in () }.isEmpty
     }
@@ -260,7 +265,8 @@ struct SQLiteStatement {
         }
     }
 
-    private func check(_ code: Int32, _ context: String) throws(StoreError) {
-        guard code == SQLITE_OK else { throw SQLiteDatabase.error(code, database, context) }
+    /// `context` is built only on failure: binds run several times per row of every flush.
+    private func check(_ code: Int32, _ context: @autoclosure () -> String) throws(StoreError) {
+        guard code == SQLITE_OK else { throw SQLiteDatabase.error(code, database, context()) }
     }
 }

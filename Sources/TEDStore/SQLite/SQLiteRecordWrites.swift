@@ -9,13 +9,13 @@ extension SQLiteStore {
     public func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> [RecordFate] {
         guard !records.isEmpty else { return [] }
         let table = try SQLiteTable(collection)
+        if table.keepsTickSampleColumns { return try await insertTickSamples(records, into: table) }
         let insert = "INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) DO NOTHING"
         let select = "SELECT doc FROM \(table.quoted) WHERE _id = ?1"
         let update = Self.updateSQL(table)
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.execute(table.createSQL)
-                if collection == .tickSamples { return try Self.insertTickSamples(records, with: insert, database) }
                 var writer = DocumentJSONWriter()
                 var fates: [RecordFate] = []
                 fates.reserveCapacity(records.count)
@@ -41,34 +41,43 @@ extension SQLiteStore {
         }
     }
 
-    /// Tick samples, the bulk of every flush, are facts never merged: no read, and each row's text is written
-    /// straight from the record (`TickSampleJSON.swift`) through one statement bound again for every row.
-    private static func insertTickSamples(
-        _ records: [StoreRecord], with sql: String, _ database: SQLiteDatabase
-    ) throws(StoreError) -> [RecordFate] {
-        try database.withStatement(sql) { statement throws(StoreError) in
-            var writer = DocumentJSONWriter()
-            var fates: [RecordFate] = []
-            fates.reserveCapacity(records.count)
-            for record in records {
-                guard case .tickSample(let sample) = record else {
-                    fates.append(.refused(StoreError(.operationFailed, "a \(record.collection) record in tick_samples", retryable: false)))
-                    continue
+    /// Tick samples, the bulk of every flush, are facts never merged: no read, and each row's columns are bound
+    /// straight from the record (`SQLiteTickSampleColumns`) to one statement prepared once and reused.
+    ///
+    /// The `CREATE TABLE IF NOT EXISTS` stays in every transaction: a cached statement per 1,000 rows whose program
+    /// only checks the schema cookie, and without it a table another process dropped (a restore with `--drop`) would
+    /// turn the next batches into refusals.
+    private func insertTickSamples(_ records: [StoreRecord], into table: SQLiteTable) async throws(StoreError) -> [RecordFate] {
+        let insert = SQLiteTickSampleColumns.insertSQL(table, onConflict: "DO NOTHING")
+        return try await connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                try database.execute(table.createSQL)
+                // A table an older ted created, not migrated yet: keep the records (retryable) until it is.
+                guard database.canPrepare(insert) else {
+                    throw StoreError(.unavailable, "tick_samples still has the document layout: run `ted migrate` "
+                        + "(0003_tick_sample_columns) to convert it")
                 }
-                do throws(StoreError) {
-                    defer { statement.reset() }
-                    let id = sample.id
-                    let createdAt = try writer.encode(sample, id: id)
-                    try statement.bind(.text(id), at: 1)
-                    try statement.bind(.int(createdAt), at: 2)
-                    try statement.bind(utf8: writer.bytes, at: 3)
-                    while try statement.step() {}
-                    fates.append(database.changes > 0 ? .stored : .alreadyStored)
-                } catch where !error.isRetryable {
-                    fates.append(.refused(error))
+                return try database.withStatement(insert) { statement throws(StoreError) in
+                    var writer = DocumentJSONWriter()
+                    var fates: [RecordFate] = []
+                    fates.reserveCapacity(records.count)
+                    for record in records {
+                        guard case .tickSample(let sample) = record else {
+                            fates.append(.refused(StoreError(.operationFailed, "a \(record.collection) record in tick_samples", retryable: false)))
+                            continue
+                        }
+                        do throws(StoreError) {
+                            defer { statement.reset() }
+                            try SQLiteTickSampleColumns.bind(sample, to: statement, writer: &writer)
+                            while try statement.step() {}
+                            fates.append(database.changes > 0 ? .stored : .alreadyStored)
+                        } catch where !error.isRetryable {
+                            fates.append(.refused(error))
+                        }
+                    }
+                    return fates
                 }
             }
-            return fates
         }
     }
 

@@ -21,8 +21,8 @@ extension SQLiteStore {
     /// The document of `collection` whose `_id` is `id`; nil when there is none.
     func document(_ id: String, in collection: CollectionName) async throws(StoreError) -> Document? {
         let table = try SQLiteTable(collection)
-        return try await read(table, "SELECT doc FROM \(table.quoted) WHERE _id = ?1", [.text(id)]) { row throws(StoreError) in
-            try row.document(0)
+        return try await read(table, "SELECT \(table.selectList) FROM \(table.quoted) WHERE _id = ?1", [.text(id)]) { row throws(StoreError) in
+            try table.document(in: row)
         }.first
     }
 

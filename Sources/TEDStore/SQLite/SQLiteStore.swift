@@ -5,7 +5,8 @@ import TEDCore
 /// The embedded store: one SQLite file (WAL), a table per collection
 /// `"<name>"(_id TEXT PRIMARY KEY, created_at INTEGER, doc TEXT)`, where `doc` is the document as `DocumentJSON`
 /// text and `created_at` copies the document's `created_at` date in epoch milliseconds (NULL when it has none),
-/// so retention, hourly metrics and "oldest first" use a plain indexed column.
+/// so retention, hourly metrics and "oldest first" use a plain indexed column. `tick_samples` has a column per
+/// field instead (`SQLiteTickSampleColumns`); `SQLiteTable` and `SQLiteField` hide the difference from queries.
 ///
 /// It behaves like `MongoStore`: writes create missing tables, reads of a missing table find nothing and
 /// create nothing, every write is idempotent by `_id` (a string here).
@@ -38,7 +39,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
     public func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
         guard !documents.isEmpty else { return WriteOutcome() }
         let table = try SQLiteTable(collection)
-        let sql = "INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) DO NOTHING"
+        let sql = table.insertSQL(onConflict: "DO NOTHING")
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.execute(table.createSQL)
@@ -52,10 +53,9 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
         guard !documents.isEmpty else { return WriteOutcome() }
         let table = try SQLiteTable(collection)
         // The WHERE skips rewriting an identical document; like MongoDB's matched count, it still counts as written.
-        let sql = """
-            INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3)
-            ON CONFLICT(_id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc WHERE doc IS NOT excluded.doc
-            """
+        let sql = table.insertSQL(onConflict: table.keepsTickSampleColumns
+            ? SQLiteTickSampleColumns.replaceOnConflict
+            : "DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc WHERE doc IS NOT excluded.doc")
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.execute(table.createSQL)
@@ -65,11 +65,12 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
         }
     }
 
-    /// Runs the insert statement `sql` once per document; returns how many rows it changed.
-    private static func write(
+    /// Runs the insert statement `sql` (a `table.insertSQL`) once per document; returns how many rows it changed.
+    static func write(
         _ documents: [Document], with sql: String, into table: SQLiteTable, _ database: SQLiteDatabase
     ) throws(StoreError) -> Int {
-        try database.withStatement(sql) { statement throws(StoreError) in
+        if table.keepsTickSampleColumns { return try SQLiteTickSampleColumns.write(documents, with: sql, database) }
+        return try database.withStatement(sql) { statement throws(StoreError) in
             var writer = DocumentJSONWriter()
             var changed = 0
             for document in documents {
@@ -96,9 +97,9 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
     public func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document] {
         if let limit, limit <= 0 { return [] }  // as MongoStore: MongoDB would read 0 as "no limit"
         let table = try SQLiteTable(collection)
-        var query = try SQLiteFilter(filter)
-        var select = "SELECT _id, doc FROM \(table.quoted) WHERE \(query.sql)"
-        if let sort { select += " ORDER BY \(try SQLiteField(sort.field).expression) \(sort.ascending ? "ASC" : "DESC")" }
+        var query = try SQLiteFilter(filter, on: table)
+        var select = "SELECT \(table.selectList) FROM \(table.quoted) WHERE \(query.sql)"
+        if let sort { select += " ORDER BY \(try SQLiteField(sort.field, in: table).expression) \(sort.ascending ? "ASC" : "DESC")" }
         if let limit {
             select += " LIMIT ?"
             query.bindings.append(.int(Int64(limit)))
@@ -108,14 +109,14 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
         return try await connection.run { database throws(StoreError) in
             try database.transaction(.deferred) { () throws(StoreError) in
                 guard try database.tableExists(table.name) else { return [] }
-                return try database.rows(sql, bindings) { row throws(StoreError) in try Self.document(in: row, of: table) }
+                return try database.rows(sql, bindings) { row throws(StoreError) in try table.document(in: row) }
             }
         }
     }
 
     public func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
         let table = try SQLiteTable(collection)
-        let query = try SQLiteFilter(filter)
+        let query = try SQLiteFilter(filter, on: table)
         let sql = "SELECT count(*) FROM \(table.quoted) WHERE \(query.sql)"
         return try await connection.run { database throws(StoreError) in
             try database.transaction(.deferred) { () throws(StoreError) in
@@ -128,7 +129,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
     public func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
         guard limit > 0 else { return 0 }
         let table = try SQLiteTable(collection)
-        var query = try SQLiteFilter(filter)
+        var query = try SQLiteFilter(filter, on: table)
         query.bindings.append(.int(Int64(limit)))
         let sql = """
             DELETE FROM \(table.quoted) WHERE rowid IN
@@ -140,18 +141,6 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
                 guard try database.tableExists(table.name) else { return 0 }
                 return try database.execute(sql, bindings)
             }
-        }
-    }
-
-    /// Decodes the `doc` column, naming the row when it is unreadable.
-    private static func document(in row: SQLiteStatement, of table: SQLiteTable) throws(StoreError) -> Document {
-        do {
-            return try row.withBytes(1) { bytes throws(StoreError) in
-                guard let bytes else { throw DocumentJSON.corrupt("NULL") }
-                return try DocumentJSON.decode(bytes)
-            }
-        } catch {
-            throw StoreError(.corrupt, "\(table.name) document \(row.text(0) ?? "?"): \(error.message)")
         }
     }
 
@@ -309,24 +298,66 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
     }
 }
 
-/// A collection's table: its name checked and quoted once.
+/// A collection's table: its name checked and quoted once, and the layout its rows have.
 struct SQLiteTable: Sendable {
     let name: String
     let quoted: String
+    /// `tick_samples` keeps its fields in columns (`SQLiteTickSampleColumns`), every other table a `doc` column.
+    let layout: StoredLayout
 
-    init(_ collection: CollectionName) throws(StoreError) {
+    /// `layout` is the table's as this version of ted creates it unless given (a conversion names the other one).
+    init(_ collection: CollectionName, layout: StoredLayout? = nil) throws(StoreError) {
         let name = collection.rawValue
         let lowercased = name.lowercased()
         // sqlite_ names belong to SQLite, _ted_ ones to the store's metadata; SQLite ignores ASCII case in names.
         guard !name.isEmpty, !name.contains("\0"), !lowercased.hasPrefix("sqlite_"), !lowercased.hasPrefix("_ted_") else {
             throw StoreError(.operationFailed, "'\(name)' cannot be a collection name in SQLite")
         }
-        self.name = name
-        quoted = SQLiteTable.quote(name)
+        let columns = collection == .tickSamples
+        guard layout != .columns || columns else {
+            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples has)")
+        }
+        self.init(name: name, quoted: SQLiteTable.quote(name), layout: layout ?? (columns ? .columns : .documents))
     }
 
+    /// The table a layout conversion fills before it takes `table`'s place.
+    init(stagingFor table: SQLiteTable, layout: StoredLayout) {
+        self.init(name: "_ted_layout_\(table.name)", quoted: SQLiteTable.quote("_ted_layout_\(table.name)"), layout: layout)
+    }
+
+    private init(name: String, quoted: String, layout: StoredLayout) {
+        self.name = name
+        self.quoted = quoted
+        self.layout = layout
+    }
+
+    var keepsTickSampleColumns: Bool { layout == .columns }
+
     var createSQL: String {
-        "CREATE TABLE IF NOT EXISTS \(quoted) (_id TEXT PRIMARY KEY NOT NULL, created_at INTEGER, doc TEXT NOT NULL)"
+        if keepsTickSampleColumns { return SQLiteTickSampleColumns.createSQL(self) }
+        return "CREATE TABLE IF NOT EXISTS \(quoted) (_id TEXT PRIMARY KEY NOT NULL, created_at INTEGER, doc TEXT NOT NULL)"
+    }
+
+    /// The insert `SQLiteStore.write` binds for each document; `conflict` is what `ON CONFLICT(_id)` does.
+    func insertSQL(onConflict conflict: String) -> String {
+        if keepsTickSampleColumns { return SQLiteTickSampleColumns.insertSQL(self, onConflict: conflict) }
+        return "INSERT INTO \(quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) \(conflict)"
+    }
+
+    /// The `SELECT` list of a whole row, which `document(in:)` reads.
+    var selectList: String { keepsTickSampleColumns ? SQLiteTickSampleColumns.selectList : "_id, doc" }
+
+    /// The stored document of a row selected by `selectList`, naming the row when it is unreadable.
+    func document(in row: SQLiteStatement) throws(StoreError) -> Document {
+        do {
+            if keepsTickSampleColumns { return try SQLiteTickSampleColumns.document(row) }
+            return try row.withBytes(1) { bytes throws(StoreError) in
+                guard let bytes else { throw DocumentJSON.corrupt("NULL") }
+                return try DocumentJSON.decode(bytes)
+            }
+        } catch {
+            throw StoreError(.corrupt, "\(name) document \(row.text(0) ?? "?"): \(error.message)")
+        }
     }
 
     /// An identifier in double quotes, any double quote in it doubled.
@@ -335,24 +366,37 @@ struct SQLiteTable: Sendable {
     }
 }
 
-/// A document field in SQL: `_id` and `created_at` are columns, anything else `json_extract` over `doc`.
-/// Filters, sorts and indexes all build the same text, so the planner matches queries to indexes.
+/// A document field in SQL: a column (`_id` and `created_at` of every table, each field of `tick_samples`), or
+/// `json_extract` over a JSON column. Filters, sorts and indexes all build the same text, so the planner matches
+/// queries to indexes.
 struct SQLiteField {
     let expression: String
-    /// The JSON path as an SQL literal; nil for a column.
-    let path: String?
+    /// The value's type as `json_type` names it (`'integer'`, `'real'`, `'text'`, `'true'`, `'object'`…; NULL
+    /// for a missing field), for exact type matches: `json_extract` gives 1 for true and text for objects.
+    let type: String
 
-    init(_ field: String) throws(StoreError) {
-        switch field {
-        case "_id", "created_at":
-            self.init(expression: field, path: nil)
-        default:
-            try self.init(json: field)
+    init(_ field: String, in table: SQLiteTable) throws(StoreError) {
+        if table.keepsTickSampleColumns {
+            self = try SQLiteTickSampleColumns.field(field)
+        } else if field == "_id" || field == "created_at" {
+            self = .column(field)
+        } else {
+            self = try .json(column: "doc", field: field)
         }
     }
 
-    /// Always the JSON value, for comparisons the `created_at` column (dates only) cannot answer.
-    init(json field: String) throws(StoreError) {
+    /// A plain column; `typeof` names its types as `json_type` does, apart from JSON's booleans and containers,
+    /// which no column holds.
+    static func column(_ name: String) -> SQLiteField { SQLiteField(expression: name, type: "typeof(\(name))") }
+
+    /// The value at the JSON path `path` of `column`.
+    static func json(column: String, path: String) -> SQLiteField {
+        let literal = "'" + path.replacingOccurrences(of: "'", with: "''") + "'"
+        return SQLiteField(expression: "json_extract(\(column), \(literal))", type: "json_type(\(column), \(literal))")
+    }
+
+    /// The value of the (dotted) `field` inside the JSON `column`.
+    static func json(column: String, field: String) throws(StoreError) -> SQLiteField {
         var jsonPath = "$"
         for component in field.split(separator: ".", omittingEmptySubsequences: false) {
             // SQLite's path syntax has no escape for a double quote inside a quoted key.
@@ -362,17 +406,13 @@ struct SQLiteField {
             let plain = component.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
             jsonPath += plain ? ".\(component)" : ".\"\(component)\""
         }
-        let literal = "'" + jsonPath.replacingOccurrences(of: "'", with: "''") + "'"
-        self.init(expression: "json_extract(doc, \(literal))", path: literal)
+        return json(column: column, path: jsonPath)
     }
 
-    private init(expression: String, path: String?) {
+    private init(expression: String, type: String) {
         self.expression = expression
-        self.path = path
+        self.type = type
     }
-
-    /// `json_type` of the field, for exact type matches (`json_extract` gives 1 for true, text for objects).
-    var type: String? { path.map { "json_type(doc, \($0))" } }
 }
 
 /// A `DocumentFilter` as a WHERE clause; values are only ever bound, in the order of the `?`s.
@@ -383,8 +423,10 @@ struct SQLiteField {
 struct SQLiteFilter {
     private(set) var sql = ""
     var bindings: [SQLiteValue] = []
+    private let table: SQLiteTable
 
-    init(_ filter: DocumentFilter) throws(StoreError) {
+    init(_ filter: DocumentFilter, on table: SQLiteTable) throws(StoreError) {
+        self.table = table
         sql = try clause(filter)
     }
 
@@ -404,8 +446,8 @@ struct SQLiteFilter {
             return try equals(field, value)
         case .dateRange(let field, let from, let to):
             guard from != nil || to != nil else { return "1" }
-            let column = try SQLiteField(field)
-            var parts: [String] = column.type.map { ["\($0) = 'integer'"] } ?? []
+            let column = try SQLiteField(field, in: table)
+            var parts = ["\(column.type) = 'integer'"]
             if let from {
                 parts.append("\(column.expression) >= ?")
                 bindings.append(.int(try DocumentJSON.milliseconds(from)))
@@ -435,9 +477,11 @@ struct SQLiteFilter {
             bindings.append(.int(try DocumentJSON.milliseconds(date)))
             return "created_at = ?"
         }
-        let column = try SQLiteField(json: field)
+        // A document's `created_at` column holds dates only: any other value is compared in the JSON.
+        let column = field == "created_at" && !table.keepsTickSampleColumns
+            ? try SQLiteField.json(column: "doc", field: field) : try SQLiteField(field, in: table)
         let expression = column.expression
-        let type = column.type ?? ""
+        let type = column.type
         switch value {
         case .null:
             return "\(expression) IS NULL"
@@ -486,7 +530,7 @@ struct SQLiteIndex {
         }
         var columns: [String] = []
         for key in index.keys {
-            columns.append("\(try SQLiteField(key.field).expression) \(key.order == 1 ? "ASC" : "DESC")")
+            columns.append("\(try SQLiteField(key.field, in: table).expression) \(key.order == 1 ? "ASC" : "DESC")")
         }
         let name = Self.quotedName(index.name, on: table)
         createSQL = "CREATE \(index.unique ? "UNIQUE " : "")INDEX \(name) ON \(table.quoted) (\(columns.joined(separator: ", ")))"

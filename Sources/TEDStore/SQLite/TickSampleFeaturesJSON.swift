@@ -1,37 +1,25 @@
 import Foundation
 import TEDCore
 
-/// The stored text of a tick sample written straight from the record, without a `Document` tree in between: tick
-/// samples are nearly every row the flush writes, and building then walking a tree for each one was a large part
-/// of the SQLite flush's CPU (`perf record` of `scripts/bench --only flush_sqlite`'s drain). The text is exactly
-/// `encode(sample.document)`'s, which `TickSampleJSONTests` checks, so every reader of the table reads the same
-/// rows whichever path wrote them.
+/// The `_id` and `features` columns of `tick_samples` written straight from the sample, without a `String` or a
+/// `Document` tree in between: tick samples are nearly every row the flush writes. The text is exactly
+/// `encode(features.document)`'s (with its own `$types` annotations), which `TickSampleColumnsTests` checks, so
+/// `DocumentJSON.decode` reads it back and `json_extract(features, …)` filters on it.
 extension DocumentJSONWriter {
-    /// Replaces `bytes` with the text of `sample`, whose `_id` is `id` (the caller binds it too, so it is built
-    /// once); returns its `created_at` in milliseconds (the column's value).
-    mutating func encode(_ sample: TickSample, id: String) throws(StoreError) -> Int64 {
+    /// Replaces `bytes` with `sample.id` (`game_id:tick`), written without building a `String`.
+    mutating func encode(idOf sample: TickSample) {
+        output.count = 0
+        var gameID = sample.gameID
+        gameID.withUTF8 { output.append($0) }
+        output.append(UInt8(ascii: ":"))
+        writeInteger(Int64(sample.tick))
+    }
+
+    /// Replaces `bytes` with the text of `features` as a stored document.
+    mutating func encode(features: JSONObject) throws(StoreError) {
         beginDocument()
-        append(#"{"_id":"#)
-        writeString(id)
-        append(#","game_id":"#)
-        writeString(sample.gameID)
-        append(#","tick":"#)
-        writeInt64(Int64(sample.tick), at: .key("tick"))
-        append(#","price":"#)
-        writeNumber(sample.price, at: .key("price"))
-        if let features = sample.features {
-            append(#","features":"#)
-            path.append(.key("features"))
-            try writeObject(features, depth: 2)
-            path.removeLast()
-        }
-        append(#","timestamp":"#)
-        _ = try writeDate(sample.timestamp, at: .key("timestamp"))
-        append(#","created_at":"#)
-        let createdAt = try writeDate(sample.createdAt, at: .key("created_at"))
-        output.append(UInt8(ascii: "}"))
+        try writeObject(features, depth: 1)
         endDocument()
-        return createdAt
     }
 
     /// A JSON object as `writeDocument` writes `object.document` (integers as int64) at nesting `depth`.
@@ -39,6 +27,9 @@ extension DocumentJSONWriter {
         try checkDepth(depth)
         output.append(UInt8(ascii: "{"))
         for (offset, entry) in object.entries.enumerated() {
+            if depth == 1 && entry.key == DocumentJSON.typesKey {
+                throw StoreError(.operationFailed, "the features field name \(DocumentJSON.typesKey) is reserved by the SQLite store")
+            }
             writeMemberName(entry.key, at: offset)
             try writeJSON(entry.value, at: .key(entry.key), depth: depth)
         }
