@@ -94,11 +94,15 @@ public struct BackupRestorer: Sendable {
         return Result(header: header, restored: counts, appliedMigrations: applied, warnings: warnings)
     }
 
-    /// The backed-up ledger against the migrations directory.
+    /// The backed-up ledger against the migrations directory. A backend's own versions (`migrations/sqlite/`) change
+    /// how that store keeps documents, not the documents: a backup from the other store lacks them, and neither
+    /// their presence nor their absence is a difference.
     func ledgerWarnings(_ rows: [Document], migrations: [Migration]) -> [String] {
-        let backedUp = Dictionary(rows.compactMap { row in row["version"]?.intValue.map { ($0, row) } },
+        let storeOwn = Set(((try? MigrationLoader.load(directory: migrationsDirectory)) ?? migrations)
+            .filter { $0.backend != nil }.map(\.version))
+        let backedUp = Dictionary(rows.compactMap { row in row["version"]?.intValue.map { ($0, row) } }.filter { !storeOwn.contains($0.0) },
                                   uniquingKeysWith: { first, _ in first })
-        let files = Dictionary(migrations.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
+        let files = Dictionary(migrations.filter { $0.backend == nil }.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
         var warnings: [String] = []
         let onlyInBackup = backedUp.keys.filter { files[$0] == nil }.sorted()
         if !onlyInBackup.isEmpty {
