@@ -364,17 +364,49 @@ struct DocumentJSONWriter: ~Copyable {
         output.count += length
     }
 
-    /// Always with a "." or an exponent, so it reads back as a double. Whole numbers (common: ticks, prices)
-    /// skip `description`; -0.0 keeps its sign through it.
+    /// Always with a "." or an exponent, so it reads back as a double: the text `description` gives. Whole numbers
+    /// (common: ticks, prices) and decimals of up to 6 places (features: 0.013, -0.25) skip `description`, whose
+    /// general shortest-digits algorithm was an eighth of the SQLite flush's thread; -0.0 keeps its sign through it.
     private mutating func writeDouble(_ value: Double) {
         if value.rounded(.towardZero) == value && value.magnitude < 1e15 && !(value == 0 && value.sign == .minus) {
             writeInteger(Int64(value))
             append(".0")
-        } else {
+        } else if !writeShortDecimal(value) {
             // Swift's shortest round-trip form always has a "." or an exponent ("0.1", "1e+16").
             var text = value.description
             text.withUTF8 { output.append($0) }
         }
+    }
+
+    private static let decimalScales: [Double] = [1e1, 1e2, 1e3, 1e4, 1e5, 1e6]
+
+    /// Writes `value` as `m` with `k` decimals when `m / 10^k == value` for some `k` ≤ 6, the smallest first. In
+    /// [1e-4, 1e9) `description` writes plain decimals, and 10^-6 is over twice the spacing of doubles there, so at
+    /// most one `k`-decimal number reads back as `value` and the smallest `k` gives the shortest text, as
+    /// `description` chooses it (`DocumentJSONDoubleTests` compares the two).
+    private mutating func writeShortDecimal(_ value: Double) -> Bool {
+        let magnitude = value.magnitude
+        guard magnitude >= 1e-4 && magnitude < 1e9 else { return false }
+        for (index, scale) in Self.decimalScales.enumerated() {
+            let scaled = (magnitude * scale).rounded()
+            guard scaled / scale == magnitude else { continue }
+            let places = index + 1
+            var digits = Int64(scaled)
+            // Integer part, then `places` decimals with their leading zeros.
+            if value < 0 { output.append(UInt8(ascii: "-")) }
+            var divisor: Int64 = 1
+            for _ in 0..<places { divisor *= 10 }
+            writeInteger(digits / divisor)
+            output.append(UInt8(ascii: "."))
+            digits %= divisor
+            for _ in 0..<places {
+                divisor /= 10
+                output.append(UInt8(ascii: "0") + UInt8(digits / divisor))
+                digits %= divisor
+            }
+            return true
+        }
+        return false
     }
 
     /// Escapes only what RFC 8259 requires; runs of plain UTF-8 are found 8 bytes at a time and copied at once.
