@@ -94,6 +94,23 @@ import TEDCore
         await store.close()
     }
 
+    /// The flush's insert is prepared once: when another process converts the table back (`ted migrate down`)
+    /// the next batch fails as retryable, its records kept, instead of each being refused.
+    @Test func aTableConvertedByAnotherProcessFailsTheBatchRetryably() async throws {
+        let path = try TestEnvironment.temporaryDirectory().appendingPathComponent("ted.sqlite").path
+        let store = try SQLiteStore(path: path, logger: Logger(label: "test"))
+        let other = try SQLiteStore(path: path, logger: Logger(label: "test"))
+        let samples = Self.samples.prefix(2).map(StoreRecord.tickSample)
+        #expect(try await store.write([samples[0]], to: .tickSamples) == [.stored])
+        #expect(try await other.changeLayout(of: .tickSamples, to: .documents) == 1)
+        let error = await #expect(throws: StoreError.self) { try await store.write([samples[1]], to: .tickSamples) }
+        #expect(error?.isRetryable == true && error?.message.contains("column layout") == true)
+        #expect(try await other.changeLayout(of: .tickSamples, to: .columns) == 1)
+        #expect(try await store.write([samples[1]], to: .tickSamples) == [.stored])
+        await other.close()
+        await store.close()
+    }
+
     /// Generic writes (a restore, a document written by hand): a tick sample goes to the columns, any other
     /// document is kept whole and reads back unchanged, with its fields still in the columns for filters.
     @Test func documentsOfAnyShapeReadBackUnchanged() async throws {

@@ -71,6 +71,10 @@ extension SQLiteStore {
                             try SQLiteTickSampleColumns.bind(sample, to: statement, writer: &writer)
                             while try statement.step() {}
                             fates.append(database.changes > 0 ? .stored : .alreadyStored)
+                        } catch where error.code & 0xFF == Int(SQLITE_ERROR) {
+                            // The cached insert no longer compiles against the table (another process converted it,
+                            // e.g. `ted migrate down`): the table's fault, not the record's, so the batch is retried.
+                            throw StoreError(.unavailable, "tick_samples no longer has the column layout: \(error.message)")
                         } catch where !error.isRetryable {
                             fates.append(.refused(error))
                         }
