@@ -33,7 +33,7 @@ import TEDCore
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<6 {
                 group.addTask {
-                    _ = try? await store.find(.games, where: .all, sort: nil, limit: nil)
+                    _ = try? await store.documentPage(of: .games, matching: .all, afterID: nil, limit: 100)
                     readsDone.value.withLock { $0 += 1 }
                 }
             }
@@ -54,7 +54,7 @@ import TEDCore
         }
         let flushedFirst = flushedWhileReadsHeld.value.withLock { $0 }
         #expect(flushedFirst, "the flush waited for the reads")
-        #expect(try await store.count(.tickSamples, where: .all) == 20)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 20)
         try await MongoFailPointTests.failCommand(store, mode: "off")
         await observer.close()
         await store.close()

@@ -133,7 +133,7 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("✓ Created indexes for games collection") })
         #expect(lines.last == "✓ Database verification complete")
 
-        let rows = try await store.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
+        let rows = try await store.documents.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
         #expect(rows.count == 2)
         let row = try #require(rows.first)
         #expect(row["_id"] == "0001")
@@ -151,7 +151,7 @@ import Testing
         let again = try await runner.up()
         #expect(again == MigrationRunner.Run())
         #expect(events.lines == ["✓ Database is up to date (version 0002)", "✓ Database verification complete"])
-        #expect(try await store.count(.schemaMigrations, where: .all) == 2)
+        #expect(try await store.documentCount(of: .schemaMigrations, matching: .all) == 2)
         await store.close()
     }
 
@@ -216,7 +216,7 @@ import Testing
         let error = await #expect(throws: MigrationError.self) { try await tampered.up() }
         #expect(error?.description.contains("0001_initial.json: applied with checksum") == true)
         await #expect(throws: MigrationError.self) { try await tampered.down() }
-        #expect(try await store.count(.schemaMigrations, where: .all) == 2)
+        #expect(try await store.documentCount(of: .schemaMigrations, matching: .all) == 2)
         await store.close()
     }
 
@@ -234,8 +234,7 @@ import Testing
         let (a, b) = try await (runA, runB)
 
         #expect(a.applied.count + b.applied.count == 2)
-        let rows = try await first.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
-        #expect(rows.compactMap { $0["_id"]?.stringValue } == ["0001", "0002"])
+        #expect(try await first.appliedMigrations().map(\.id) == ["0001", "0002"])
         await first.close()
         await second.close()
     }

@@ -83,12 +83,12 @@ import TEDCore
         }
         #expect(try await store.write(Array(records.prefix(2)), to: .tickSamples) == [.alreadyStored, .alreadyStored])
 
-        let stored = try await store.find(.tickSamples, where: .all, sort: DocumentSort("_id"), limit: nil)
+        let stored = try await store.documents.find(.tickSamples, where: .all, sort: DocumentSort("_id"), limit: nil)
         let expected = Self.samples.map(\.document).sorted { $0["_id"]!.stringValue! < $1["_id"]!.stringValue! }
         // NaN is not equal to itself: compare the text both give.
         #expect(try stored.map(DocumentJSON.encode) == expected.map(DocumentJSON.encode))
         let lastHour = DocumentFilter.dateRange("created_at", from: Self.when.addingTimeInterval(3599), to: Self.when.addingTimeInterval(3601))
-        #expect(try await store.find(.tickSamples, where: lastHour, sort: nil, limit: nil).map { $0["_id"] } == [.string(Self.samples[1].id)])
+        #expect(try await store.documents.find(.tickSamples, where: lastHour, sort: nil, limit: nil).map { $0["_id"] } == [.string(Self.samples[1].id)])
         await store.close()
     }
 }
