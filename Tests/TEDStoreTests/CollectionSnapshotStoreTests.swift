@@ -27,6 +27,11 @@ import TEDCore
         var after: String?
         while true {
             let page = try await store.documentPage(of: .tickSamples, matching: selection, afterID: after, limit: size)
+            // A page that does not start after the last `_id` read would be read again and again.
+            if let after, let first = page.first?["_id"]?.stringValue, !after.utf8.lexicographicallyPrecedes(first.utf8) {
+                Issue.record("the page after \(after) starts at \(first)")
+                return all
+            }
             all += page
             guard page.count == size, let last = page.last?["_id"]?.stringValue else { return all }
             after = last
