@@ -85,11 +85,11 @@ import TEDCore
 
         // Every tick once: a, b (both halves), c, d.
         #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 20 + 20 + 20 + 5)
-        #expect(try await store.documents.count(.tickSamples, where: .equals("game_id", "b")) == 20)
-        let b = try #require(try await store.documents.find(.games, where: .ids(["b"]), sort: nil, limit: nil).first)
+        #expect(try await store.documentCount(of: .tickSamples, matching: DocumentSelection(gameID: "b")) == 20)
+        let b = try #require(try await store.storedGame("b"))
         #expect(b["end_tick"]?.intValue == 19)
         #expect(b["rugged"]?.boolValue == true)
-        let c = try #require(try await store.documents.find(.games, where: .ids(["c"]), sort: nil, limit: nil).first)
+        let c = try #require(try await store.storedGame("c"))
         #expect(c["start_tick"]?.intValue == 0)
         // b's prediction stored while on is resolved too, now that the store knows b's end.
         #expect(try await store.documents.count(.predictions, where: .and([.equals("game_id", "b"), .equals("resolved", .bool(true))])) == 2)

@@ -161,7 +161,7 @@ import TEDCore
             .gameState(GameStateUpdate(gameID: "r-1", tick: tick, price: 2, timestamp: Feed.start))
         })
         #expect(await scheduler(restarted, store).flushPending(deadline: nil))
-        let game = try #require(try await store.documents.find(.games, where: .ids(["r-1"]), sort: nil, limit: nil).first)
+        let game = try #require(try await store.storedGame("r-1"))
         #expect(game["start_tick"]?.intValue == 0)
         #expect(game["end_tick"]?.intValue == 15)
         #expect(game["peak_price"]?.doubleValue == 9)

@@ -78,7 +78,7 @@ import TEDPersistence
         #expect(games.first?["prediction_count"]?.intValue == 1)
         let resolved = try await store.documents.find(.predictions, where: .equals("game_id", .string("v1-live")), sort: nil, limit: nil)
         #expect(resolved.map { $0["actual_end_tick"]?.intValue } == [60])
-        #expect(try await store.documents.count(.tickSamples, where: .equals("game_id", .string("v1-live"))) == 47)
+        #expect(try await store.documentCount(of: .tickSamples, matching: DocumentSelection(gameID: "v1-live")) == 47)
 
         // The game endpoint finds an old game by its id, its ObjectIds rendered as strings.
         try await Self.app(store).test(.router) { client in

@@ -34,7 +34,7 @@ import TEDCore
     }
 
     func storedGame(_ store: any DocumentStore) async throws -> GameRecord {
-        let document = try #require(try await store.documents.find(.games, where: .ids(["g"]), sort: nil, limit: nil).first)
+        let document = try #require(try await store.storedGame("g"))
         guard case .game(let game) = try StoreRecord(document: document, collection: .games) else { throw StoreError(.corrupt, "not a game") }
         #expect(document["duration_ticks"]?.intValue == game.endTick + 1)
         #expect(document["first_tick_seen"]?.intValue == game.startTick)
@@ -76,7 +76,7 @@ import TEDCore
         for (order, expected) in [([open, inferred], true), ([inferred, open], true), ([inferred, rugged], false), ([rugged, inferred], false)] {
             let store = try makeStore(backend)
             for version in order { _ = try await store.write([.game(version)], to: .games) }
-            let document = try #require(try await store.documents.find(.games, where: .ids(["g"]), sort: nil, limit: nil).first)
+            let document = try #require(try await store.storedGame("g"))
             #expect(document["end_inferred"]?.boolValue == expected, "\(order.map(\.endTick))")
             #expect(try await storedGame(store).endInferred == expected)
             await store.close()
