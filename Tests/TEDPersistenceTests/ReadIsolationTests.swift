@@ -11,8 +11,9 @@ import TEDCore
 @Suite(.serialized) struct ReadIsolationTests {
     let logger = Logger(label: "test")
 
-    /// Six reads the server holds for three seconds each, more than the store has clients of any kind; a flush started
-    /// after them is written while they are all still held.
+    /// Six reads the server holds for eight seconds each, more than the store has clients of any kind; a flush started
+    /// after them is written while they are all still held. The hold is the flush's margin: three seconds were too
+    /// few for 20 ticks to reach SecantusDB while the whole suite and two builds shared the machine's two cores.
     @Test(.timeLimit(.minutes(1)))
     func slowReadsNeverHoldTheFlush() async throws {
         let server = try SecantusProcess(testCommands: true)
@@ -21,7 +22,7 @@ import TEDCore
         _ = try await store.write([.game(GameRecord(first: GameStateUpdate(gameID: "seed", tick: 0, price: 1, timestamp: Feed.start),
                                                     now: Feed.start))], to: .games)
         try await MongoFailPointTests.failCommand(store, mode: .document(["times": .int32(6)]), data: [
-            "failCommands": .array(["find"]), "blockConnection": .bool(true), "blockTimeMS": .int32(3000),
+            "failCommands": .array(["find"]), "blockConnection": .bool(true), "blockTimeMS": .int32(8000),
         ])
         // A store of its own (its own clients) to ask the server what it is doing while the reads hold the others.
         let observer = try MongoStore(url: server.url, database: "admin", logger: logger)
