@@ -28,43 +28,6 @@ public struct CollectionName: RawRepresentable, Hashable, Sendable, CustomString
     public static let data: [CollectionName] = [.games, .tickSamples, .predictions, .sideBets, .metricsHourly]
 }
 
-/// A filter both stores translate: MongoDB to a query document, SQLite to a WHERE clause.
-public indirect enum DocumentFilter: Sendable, Equatable {
-    case all
-    case ids([String])
-    /// `_id` sorts after this string (binary order in both stores): pages through a collection by `_id`.
-    case idAfter(String)
-    /// A top-level or dotted field equals a value.
-    case equals(String, DocumentValue)
-    /// A date field in [from, to) (either bound optional).
-    case dateRange(String, from: Date?, to: Date?)
-    case and([DocumentFilter])
-}
-
-public struct DocumentSort: Sendable, Equatable {
-    public var field: String
-    public var ascending: Bool
-    public init(_ field: String, ascending: Bool = true) {
-        self.field = field
-        self.ascending = ascending
-    }
-}
-
-/// The result of an idempotent write.
-public struct WriteOutcome: Sendable, Equatable {
-    /// Documents newly written or replaced.
-    public var written: Int
-    /// Documents already stored with the same `_id` (a retry or a re-sent record): not an error.
-    public var alreadyStored: Int
-
-    public init(written: Int = 0, alreadyStored: Int = 0) {
-        self.written = written
-        self.alreadyStored = alreadyStored
-    }
-
-    public var total: Int { written + alreadyStored }
-}
-
 /// Why a store call failed. Messages never carry credentials.
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
@@ -118,11 +81,6 @@ public protocol DocumentStore: StorePorts {
 
     func ping() async throws(StoreError)
 
-    /// Inserts documents that are not stored yet; a document whose `_id` exists is counted `alreadyStored`.
-    func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome
-    /// Inserts or replaces each document by `_id`.
-    func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome
-
     /// Writes records of one collection as merges that commute (see `RecordMerge.swift`): facts are inserted once,
     /// outcomes only ever set, games merged monotonically, so versions may arrive in any order. Returns each
     /// record's fate, in order; throws when the call failed as a whole (nothing can be said of single records).
@@ -132,11 +90,6 @@ public protocol DocumentStore: StorePorts {
     /// ended, against its stored end tick, and sets the game's counters from its stored predictions and side bets.
     /// Records stored before a restart, or by another instance, are resolved too. Idempotent.
     func resolveOutcomes(ofGames gameIDs: [String], rules: OutcomeRules) async throws(StoreError)
-
-    func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document]
-    func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int
-    /// Deletes up to `limit` documents matching `filter` (oldest `created_at` first); returns how many.
-    func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int
 
     /// Computes the hourly metrics of [start, end) in the database (see `HourlyMetricsFields`). Records with
     /// `end_inferred` (games whose rug was never seen, and their outcomes) count only with `includeInferred`.

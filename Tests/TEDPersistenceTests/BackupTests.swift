@@ -3,7 +3,7 @@ import Logging
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// Backups on both stores: back up, restore into a fresh database, restore twice, rotation, a cut file.
 @Suite struct BackupTests {
@@ -41,7 +41,7 @@ import TEDStore
         let base = Date(timeIntervalSince1970: 1_700_000_000)
         for (collection, count) in sizes {
             let documents: [Document] = (0..<count).map { i in document(of: collection, index: i, base: base) }
-            let outcome = try await store.insert(documents, into: collection)
+            let outcome = try await store.documents.insert(documents, into: collection)
             #expect(outcome.written == count)
         }
     }
@@ -92,7 +92,7 @@ import TEDStore
     static func contents(_ store: any DocumentStore) async throws -> [CollectionName: [Document]] {
         var result: [CollectionName: [Document]] = [:]
         for collection in backedUp {
-            result[collection] = try await store.find(collection, where: .all, sort: DocumentSort("_id"), limit: nil)
+            result[collection] = try await store.documentPage(of: collection, matching: .all, afterID: nil, limit: 10_000)
         }
         return result
     }
@@ -147,8 +147,7 @@ import TEDStore
 
         Self.expectSame(try await Self.contents(source), try await Self.contents(target))
         try await Self.expectSchemaAsDeclared(target)
-        let ledger = try await target.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
-        #expect(ledger.map { $0["_id"]?.stringValue } == backend.migrationLabels.map { String($0.prefix(4)) })
+        #expect(try await target.appliedMigrations().map(\.id) == backend.migrationLabels.map { String($0.prefix(4)) })
 
         await source.close()
         await target.close()
@@ -174,18 +173,18 @@ import TEDStore
         #expect(third.restored == first.restored)
         Self.expectSame(afterFirst, try await Self.contents(target))
         Self.expectSame(try await Self.contents(source), afterFirst)
-        for (collection, count) in Self.sizes { #expect(try await target.count(collection, where: .all) == count) }
-        #expect(try await target.count(.schemaMigrations, where: .all) == backend.migrationLabels.count)
+        for (collection, count) in Self.sizes { #expect(try await target.documentCount(of: collection, matching: .all) == count) }
+        #expect(try await target.documentCount(of: .schemaMigrations, matching: .all) == backend.migrationLabels.count)
 
         await source.close()
         await target.close()
     }
 
-    /// One format for both stores, in both directions: SQLite keeps tick samples in columns (and documents of
-    /// other shapes whole), MongoDB documents; each reads back what the other wrote. SQLite's own migration 0003
-    /// is no difference between the ledgers.
+    /// One backup format for both stores: a backup taken on either restores into the other, document for document.
+    /// SQLite keeps tick samples in columns (and documents of other shapes whole), MongoDB documents; SQLite's own
+    /// migration 0003 is no difference between the ledgers.
     @Test(arguments: [(Backend.sqlite, Backend.mongodb), (.mongodb, .sqlite)])
-    func aBackupRestoresIntoTheOtherStore(from: Backend, into: Backend) async throws {
+    func aBackupOfOneStoreRestoresIntoTheOther(from: Backend, into: Backend) async throws {
         let source = try Self.makeStore(from)
         let target = try Self.makeStore(into)
         let directory = try TestServer.temporaryDirectory()
@@ -230,7 +229,7 @@ import TEDStore
         let directory = try TestServer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try await MigrationRunner(store: store, directory: Self.migrationsDirectory).applyPending()
-        _ = try await store.insert([["_id": "g-1", "created_at": .date(Date())]], into: .games)
+        _ = try await store.documents.insert([["_id": "g-1", "created_at": .date(Date())]], into: .games)
         try Data("keep me".utf8).write(to: directory.appendingPathComponent("notes.txt"))
         let writer = BackupWriter(store: store, directory: directory.path, keep: 3)
         let base = Date(timeIntervalSince1970: 1_750_000_000)
@@ -278,7 +277,7 @@ import TEDStore
 
         // The target holds data that a refused restore --drop must not touch.
         try await MigrationRunner(store: target, directory: Self.migrationsDirectory).applyPending()
-        _ = try await target.insert([["_id": "keep", "created_at": .date(Date())]], into: .games)
+        _ = try await target.documents.insert([["_id": "keep", "created_at": .date(Date())]], into: .games)
 
         let restorer = BackupRestorer(store: target, migrationsDirectory: Self.migrationsDirectory)
         await #expect {
@@ -288,7 +287,7 @@ import TEDStore
             return message.contains("cut.ndjson.gz is truncated or damaged") && message.contains("missing:")
                 && message.contains("of 320 documents") && message.contains("gzip:")
         }
-        #expect(try await target.count(.games, where: .all) == 1)
+        #expect(try await target.documentCount(of: .games, matching: .all) == 1)
 
         // Cut exactly at a line boundary of the decompressed text: only the counts can tell.
         let reader = try await BackupReader.open(backup.path)
@@ -303,7 +302,7 @@ import TEDStore
         } throws: { error in
             "\(error)".contains("missing: tick_samples has 49 of 320 documents, predictions has 0 of 90 documents")
         }
-        #expect(try await target.count(.games, where: .all) == 1)
+        #expect(try await target.documentCount(of: .games, matching: .all) == 1)
 
         await source.close()
         await target.close()

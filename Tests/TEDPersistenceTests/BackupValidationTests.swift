@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// A backup holding a document the service could not use is refused before a restore changes anything, even with
 /// `--drop` (which deletes the existing data first).
@@ -14,7 +14,7 @@ import TEDStore
         try await MigrationRunner(store: source, directory: BackupTests.migrationsDirectory).applyPending()
         let base = Date(timeIntervalSince1970: 1_700_000_000)
         for collection in [CollectionName.games, .tickSamples, .sideBets] {
-            _ = try await source.insert([BackupTests.document(of: collection, index: 1, base: base)], into: collection)
+            _ = try await source.documents.insert([BackupTests.document(of: collection, index: 1, base: base)], into: collection)
         }
         let backup = try await BackupWriter(store: source, directory: directory.appendingPathComponent("b").path, keep: 1).write()
         await source.close()
@@ -43,7 +43,7 @@ import TEDStore
         let target = try SQLiteStore(path: directory.appendingPathComponent("target.sqlite").path, logger: BackupTests.logger)
         try await MigrationRunner(store: target, directory: BackupTests.migrationsDirectory).applyPending()
         let kept = BackupTests.document(of: .games, index: 42, base: Date(timeIntervalSince1970: 1_750_000_000))
-        _ = try await target.insert([kept], into: .games)
+        _ = try await target.documents.insert([kept], into: .games)
 
         let restorer = BackupRestorer(store: target, migrationsDirectory: BackupTests.migrationsDirectory)
         await #expect {
@@ -52,9 +52,9 @@ import TEDStore
             let message = "\(error)"
             return message.contains(reason) && message.contains("nothing was changed") && message.contains("line ")
         }
-        #expect(try await target.find(.games, where: .all, sort: nil, limit: nil) == [kept])
-        #expect(try await target.count(.tickSamples, where: .all) == 0)
-        #expect(try await target.count(.schemaMigrations, where: .all) == BackupTests.Backend.sqlite.migrationLabels.count)
+        #expect(try await target.documents.find(.games, where: .all, sort: nil, limit: nil) == [kept])
+        #expect(try await target.documentCount(of: .tickSamples, matching: .all) == 0)
+        #expect(try await target.documentCount(of: .schemaMigrations, matching: .all) == BackupTests.Backend.sqlite.migrationLabels.count)
         await target.close()
     }
 

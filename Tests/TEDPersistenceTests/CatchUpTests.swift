@@ -3,7 +3,7 @@ import Logging
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// Catch-up after a rollback, on both stores: exactly the records of the off periods, counted `caught_up`, the
 /// accounting balanced, nothing new the second time, nothing at all while the flag is off.
@@ -57,8 +57,8 @@ import TEDStore
         flag.set(true, source: .api)
         ingestor.ingest(Self.events("d", ticks: 0..<5))
         #expect(await flush.flushPending(deadline: nil))
-        #expect(try await store.count(.tickSamples, where: .all) == 20 + 10 + 5)
-        #expect(try await store.count(.games, where: .ids(["c"])) == 0)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 20 + 10 + 5)
+        #expect(try await store.documents.count(.games, where: .ids(["c"])) == 0)
         let before = ingestor.counters.ledger
 
         guard case .caughtUp(let result) = runtime.catchUp() else {
@@ -84,18 +84,18 @@ import TEDStore
         #expect(ingestor.pendingCount == 0)
 
         // Every tick once: a, b (both halves), c, d.
-        #expect(try await store.count(.tickSamples, where: .all) == 20 + 20 + 20 + 5)
-        #expect(try await store.count(.tickSamples, where: .equals("game_id", "b")) == 20)
-        let b = try #require(try await store.find(.games, where: .ids(["b"]), sort: nil, limit: nil).first)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 20 + 20 + 20 + 5)
+        #expect(try await store.documentCount(of: .tickSamples, matching: DocumentSelection(gameID: "b")) == 20)
+        let b = try #require(try await store.storedGame("b"))
         #expect(b["end_tick"]?.intValue == 19)
         #expect(b["rugged"]?.boolValue == true)
-        let c = try #require(try await store.find(.games, where: .ids(["c"]), sort: nil, limit: nil).first)
+        let c = try #require(try await store.storedGame("c"))
         #expect(c["start_tick"]?.intValue == 0)
         // b's prediction stored while on is resolved too, now that the store knows b's end.
-        #expect(try await store.count(.predictions, where: .and([.equals("game_id", "b"), .equals("resolved", .bool(true))])) == 2)
-        #expect(try await store.count(.predictions, where: .ids(["c:5:m1"])) == 1)
-        #expect(try await store.count(.sideBets, where: .ids(["b:2", "b:15", "c:6"])) == 3)
-        #expect(try await store.count(.sideBets, where: .ids(["c:6"])) == 1)
+        #expect(try await store.documents.count(.predictions, where: .and([.equals("game_id", "b"), .equals("resolved", .bool(true))])) == 2)
+        #expect(try await store.documents.count(.predictions, where: .ids(["c:5:m1"])) == 1)
+        #expect(try await store.documents.count(.sideBets, where: .ids(["b:2", "b:15", "c:6"])) == 3)
+        #expect(try await store.documents.count(.sideBets, where: .ids(["c:6"])) == 1)
 
         // A second catch-up: the period was taken, nothing new is queued or written.
         #expect(runtime.catchUp() == .caughtUp(CatchUp.Result(
@@ -116,7 +116,7 @@ import TEDStore
         // e whole, and d: e's first update closed d (its end inferred) while the flag was off.
         #expect(next.counts == ["games": 2, "tick_samples": 3, "predictions": 0, "side_bets": 0])
         #expect(await flush.flushPending(deadline: nil))
-        #expect(try await store.count(.tickSamples, where: .all) == 20 + 20 + 20 + 5 + 3)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 20 + 20 + 20 + 5 + 3)
         ingestor.expectBalanced("after the second period")
         await store.close()
     }

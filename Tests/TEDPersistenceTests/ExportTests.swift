@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// `ted export` on both stores: every record of a collection, in its documented schema; NDJSON and CSV that parse
 /// back; the same bytes from SQLite and MongoDB; the time and game filters; one page in memory at a time.
@@ -82,7 +82,7 @@ import TEDStore
 
     static func fill(_ store: any DocumentStore, reshuffle: Bool = false) async throws {
         for (collection, documents) in documents() {
-            let outcome = try await store.insert(reshuffle ? documents.map(reshuffled) : documents, into: collection)
+            let outcome = try await store.documents.insert(reshuffle ? documents.map(reshuffled) : documents, into: collection)
             #expect(outcome.written == documents.count)
         }
     }
@@ -105,7 +105,7 @@ import TEDStore
         try await Self.fill(store)
         let source = Self.documents()
         for schema in ExportSchema.all {
-            let stored = try await store.count(schema.collection, where: .all)
+            let stored = try await store.documentCount(of: schema.collection, matching: .all)
             #expect(stored == source[schema.collection]?.count)
 
             let ndjson = try Self.ndjsonObjects(try await Self.export(store, schema, .ndjson))
@@ -210,7 +210,7 @@ import TEDStore
         try await Self.fill(store)
         let directory = try TestServer.temporaryDirectory()
         let path = directory.appendingPathComponent("ticks.csv").path
-        let total = try await store.count(.tickSamples, where: .all)
+        let total = try await store.documentCount(of: .tickSamples, matching: .all)
         var seen: [ExportProgress] = []
         let result = try await CollectionExporter(store: store, pageSize: 25).export(.tickSamples, query: ExportQuery(), format: .csv, to: path) { progress in
             // The page is on disk (in the file not yet renamed) before the next one is read.

@@ -52,26 +52,6 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
         try await base.resolveOutcomes(ofGames: gameIDs, rules: rules)
     }
 
-    func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
-        try await base.insert(documents, into: collection)
-    }
-
-    func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
-        try await base.upsert(documents, into: collection)
-    }
-
-    func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document] {
-        try await base.find(collection, where: filter, sort: sort, limit: limit)
-    }
-
-    func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
-        try await base.count(collection, where: filter)
-    }
-
-    func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
-        try await base.delete(from: collection, where: filter, limit: limit)
-    }
-
     func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
         try await base.aggregateHour(start: start, end: end, includeInferred: includeInferred)
     }
@@ -126,6 +106,19 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     }
     func storedGame(_ gameID: String) async throws(StoreError) -> Document? { try await base.storedGame(gameID) }
     func storedGameDetail(_ gameID: String) async throws(StoreError) -> StoredGameDetail? { try await base.storedGameDetail(gameID) }
+    func documentPage(of collection: CollectionName, matching selection: DocumentSelection, afterID: String?,
+                      limit: Int) async throws(StoreError) -> [Document] {
+        try await base.documentPage(of: collection, matching: selection, afterID: afterID, limit: limit)
+    }
+    func documentCount(of collection: CollectionName, matching selection: DocumentSelection) async throws(StoreError) -> Int {
+        try await base.documentCount(of: collection, matching: selection)
+    }
+    func restoreDocuments(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> Int {
+        try await base.restoreDocuments(documents, into: collection)
+    }
+    func appliedMigrations() async throws(StoreError) -> [AppliedMigration] { try await base.appliedMigrations() }
+    func recordMigration(_ migration: AppliedMigration) async throws(StoreError) { try await base.recordMigration(migration) }
+    func removeMigration(version: Int) async throws(StoreError) { try await base.removeMigration(version: version) }
 }
 
 /// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.

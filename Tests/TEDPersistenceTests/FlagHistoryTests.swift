@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// The flag history on both stores: every source, the token's fingerprint (never the token), the local file while
 /// the store is down or the flag is off, and a sync that never duplicates.
@@ -42,14 +42,14 @@ import TEDStore
 
         // Off: the changes wait in the local file; nothing is written to the store, yet they are served.
         #expect(try await history.sync() == 0)
-        #expect(try await store.count(.flagHistory, where: .all) == 0)
+        #expect(try await store.documentCount(of: .flagHistory, matching: .all) == 0)
         let waiting = try await history.list(limit: 100)
         #expect(waiting.unsynced == 4)
         #expect(waiting.changes.map(\.source) == [.environment, .sighup, .api, .envFile])
 
         #expect(flag.set(true, source: .api, tokenFingerprint: fingerprint))
         #expect(try await history.sync() == 5)
-        #expect(try await store.count(.flagHistory, where: .all) == 5)
+        #expect(try await store.documentCount(of: .flagHistory, matching: .all) == 5)
         let page = try await history.list(limit: 100)
         #expect(page.unsynced == 0)
         #expect(page.changes.map(\.source) == [.api, .environment, .sighup, .api, .envFile])
@@ -63,7 +63,7 @@ import TEDStore
         // sha256:<first 16 hex>, never the token, neither in the store nor in the file.
         #expect(fingerprint == "sha256:" + SHA256.hex(Array(Self.token.utf8)).prefix(16))
         #expect(fingerprint.count == "sha256:".count + 16)
-        for document in try await store.find(.flagHistory, where: .all, sort: nil, limit: nil) {
+        for document in try await store.documents.find(.flagHistory, where: .all, sort: nil, limit: nil) {
             #expect(!"\(document)".contains(Self.token))
         }
         let file = try String(contentsOfFile: journal, encoding: .utf8)
@@ -109,7 +109,7 @@ import TEDStore
         #expect(try await restarted.sync() == 2)
         #expect(try await restarted.sync() == 0)
         #expect(restarted.unsyncedCount == 0)
-        #expect(try await store.count(.flagHistory, where: .all) == 2)
+        #expect(try await store.documentCount(of: .flagHistory, matching: .all) == 2)
         let page = try await restarted.list(limit: 10)
         #expect(page.changes.map(\.to) == [true, false])
         #expect(page.changes.map(\.source) == [.envFile, .api])
@@ -120,7 +120,7 @@ import TEDStore
         try beforeSync.write(to: URL(fileURLWithPath: copy))
         let again = try FlagHistory(flag: .forTests(enabled: true), store: store, journalPath: copy, logger: logger)
         #expect(try await again.sync() == 2)
-        #expect(try await store.count(.flagHistory, where: .all) == 2)
+        #expect(try await store.documentCount(of: .flagHistory, matching: .all) == 2)
         #expect(try await again.list(limit: 10).changes == page.changes)
         await store.close()
         if backend == .mongodb { try await server.stop() }
@@ -164,7 +164,7 @@ import TEDStore
             flag.set(true, source: .environment)
             await recorder.waitFor("Flag history synced to the store")
             #expect(history.unsyncedCount == 0)
-            #expect(try await store.count(.flagHistory, where: .all) == 3)
+            #expect(try await store.documentCount(of: .flagHistory, matching: .all) == 3)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -194,7 +194,7 @@ import TEDStore
             clock.advance(by: .seconds(1))
             await recorder.waitFor("Flag history synced to the store")
             #expect(history.unsyncedCount == 0)
-            #expect(try await store.count(.flagHistory, where: .all) == 2)
+            #expect(try await store.documentCount(of: .flagHistory, matching: .all) == 2)
         }
         await store.close()
         try await server.stop()

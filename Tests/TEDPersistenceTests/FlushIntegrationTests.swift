@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// The write path against the real MongoDB-compatible server and real SQLite files.
 @Suite struct FlushIntegrationTests {
@@ -32,10 +32,10 @@ import TEDStore
         #expect(await scheduler(ingestor, store).flushPending(deadline: nil))
         #expect(ingestor.counters.pending == 0)
 
-        #expect(try await store.count(.tickSamples, where: .all) == 30)
-        #expect(try await store.count(.predictions, where: .all) == 3)
-        #expect(try await store.count(.sideBets, where: .all) == 1)
-        let games = try await store.find(.games, where: .all, sort: nil, limit: nil)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 30)
+        #expect(try await store.documentCount(of: .predictions, matching: .all) == 3)
+        #expect(try await store.documentCount(of: .sideBets, matching: .all) == 1)
+        let games = try await store.documents.find(.games, where: .all, sort: nil, limit: nil)
         #expect(games.count == 1)
         let game = try #require(games.first)
         #expect(game["_id"]?.stringValue == "g-1")
@@ -52,14 +52,14 @@ import TEDStore
         // predicted 69, actual 29: raw error 40 → within one window for all three predictions.
         #expect(game["prediction_accuracy"]?.doubleValue == 1.0)
 
-        let prediction = try #require(try await store.find(.predictions, where: .ids(["g-1:10:m1"]), sort: nil, limit: nil).first)
+        let prediction = try #require(try await store.documents.find(.predictions, where: .ids(["g-1:10:m1"]), sort: nil, limit: nil).first)
         #expect(prediction.value(at: "error_metrics.raw_error")?.intValue == 40)
         #expect(prediction.value(at: "error_metrics.e40")?.doubleValue == 1.0)
         #expect(prediction["actual_end_tick"]?.intValue == 29)
-        let sideBet = try #require(try await store.find(.sideBets, where: .ids(["g-1:5"]), sort: nil, limit: nil).first)
+        let sideBet = try #require(try await store.documents.find(.sideBets, where: .ids(["g-1:5"]), sort: nil, limit: nil).first)
         #expect(sideBet["actual_outcome"]?.stringValue == "WON")  // 29 ≤ 5 + 40 − 1
         #expect(sideBet["payout"]?.doubleValue == 4)
-        #expect(try await store.count(.tickSamples, where: .ids(["g-1:0", "g-1:29"])) == 2)
+        #expect(try await store.documents.count(.tickSamples, where: .ids(["g-1:0", "g-1:29"])) == 2)
         await store.close()
     }
 
@@ -74,7 +74,7 @@ import TEDStore
         let second = await writer.write(records, to: .tickSamples)
         #expect(first.fates == Array(repeating: .stored, count: 50))
         #expect(second.fates == Array(repeating: .alreadyStored, count: 50))
-        #expect(try await store.count(.tickSamples, where: .all) == 50)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 50)
         await store.close()
     }
 
@@ -92,8 +92,8 @@ import TEDStore
         flag.set(true, source: .api)
         ingestor.ingest(Feed.game("on-1", ticks: 10))
         #expect(await scheduler(ingestor, store).flushPending(deadline: nil))
-        #expect(try await store.count(.tickSamples, where: .all) == 10)
-        #expect(try await store.count(.games, where: .ids(["off-1"])) == 0)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 10)
+        #expect(try await store.documents.count(.games, where: .ids(["off-1"])) == 0)
         await store.close()
     }
 
@@ -105,10 +105,10 @@ import TEDStore
         flag.set(false, source: .api)
         #expect(await scheduler(ingestor, store).flushPending(deadline: nil))
         #expect(ingestor.counters.pending > 0)
-        #expect(try await store.count(.tickSamples, where: .all) == 0)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 0)
         flag.set(true, source: .api)
         #expect(await scheduler(ingestor, store).flushPending(deadline: nil))
-        #expect(try await store.count(.tickSamples, where: .all) == 10)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 10)
         await store.close()
     }
 
@@ -134,8 +134,8 @@ import TEDStore
         try await server.start()
         #expect(await flush.flushPending(deadline: nil))
         #expect(ingestor.counters.pending == 0)
-        #expect(try await store.count(.tickSamples, where: .all) == 80)
-        #expect(try await store.count(.games, where: .all) == 2)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 80)
+        #expect(try await store.documentCount(of: .games, matching: .all) == 2)
         let ledger = ingestor.counters.ledger
         for collection in CollectionName.flushed {
             #expect(ledger.value(.accepted, collection) == ledger.value(.stored, collection) + ledger.value(.superseded, collection))
@@ -161,7 +161,7 @@ import TEDStore
             .gameState(GameStateUpdate(gameID: "r-1", tick: tick, price: 2, timestamp: Feed.start))
         })
         #expect(await scheduler(restarted, store).flushPending(deadline: nil))
-        let game = try #require(try await store.find(.games, where: .ids(["r-1"]), sort: nil, limit: nil).first)
+        let game = try #require(try await store.storedGame("r-1"))
         #expect(game["start_tick"]?.intValue == 0)
         #expect(game["end_tick"]?.intValue == 15)
         #expect(game["peak_price"]?.doubleValue == 9)
@@ -186,7 +186,7 @@ import TEDStore
             try await tasks.waitForAll()
         }
         #expect(ingestor.counters.pending == 0)
-        #expect(try await store.count(.tickSamples, where: .all) == 120)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 120)
         await store.close()
     }
 
@@ -205,10 +205,10 @@ import TEDStore
             try await clock.waitForSleepers()
             ingestor.ingest(Feed.game("i-1", ticks: 25))
             try await clock.step(by: .milliseconds(999))
-            #expect(try await store.count(.tickSamples, where: .all) == 0, "flushed before the interval ended")
+            #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 0, "flushed before the interval ended")
             try await clock.step(by: .milliseconds(1))
             #expect(ingestor.counters.pending == 0)
-            #expect(try await store.count(.tickSamples, where: .all) == 25)
+            #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 25)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

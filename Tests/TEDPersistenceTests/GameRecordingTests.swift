@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TEDCore
 import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// Game recordings and the games list on both stores: ticks page by tick (not by key text), completeness and gaps
 /// on the sampling grid, the 100-gap cap over a recording longer than one read page, and the latest games.
@@ -27,7 +27,7 @@ import TEDStore
         var generator = SeededRandom(seed: 7)
         let shuffled = documents.shuffled(using: &generator)
         for start in stride(from: 0, to: shuffled.count, by: 1000) {
-            _ = try await store.insert(Array(shuffled[start..<min(start + 1000, shuffled.count)]), into: collection)
+            _ = try await store.documents.insert(Array(shuffled[start..<min(start + 1000, shuffled.count)]), into: collection)
         }
     }
 

@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// Dates used across the tests: whole seconds, so both stores keep them exactly (millisecond precision).
 enum Day {
@@ -39,7 +39,7 @@ enum MetricsDataSet {
     static func insert(into store: any DocumentStore, hour h: Date) async throws {
         let inH = h.addingTimeInterval(600)
         let h2 = h.addingTimeInterval(3600)
-        _ = try await store.insert([
+        _ = try await store.documents.insert([
             // Hour h: absolute errors at exactly 40, 80 and 120 ticks (within 1, 2, 3 windows), one past 120.
             prediction("g1", tick: 10, predicted: 140, actual: 100, at: inH),   // e40 1.0
             prediction("g1", tick: 20, predicted: 20, actual: 100, at: inH),    // e40 -2.0
@@ -51,8 +51,8 @@ enum MetricsDataSet {
             prediction("g4", tick: 20, predicted: 90, actual: 100, at: h2.addingTimeInterval(60)),  // e40 -0.25
             prediction("g5", tick: 10, predicted: 180, actual: 100, at: h2.addingTimeInterval(3599)),  // e40 2.0
         ], into: .predictions)
-        _ = try await store.insert([game("g1", at: inH), game("g2", at: inH), game("g4", at: h2)], into: .games)
-        _ = try await store.insert([
+        _ = try await store.documents.insert([game("g1", at: inH), game("g2", at: inH), game("g4", at: h2)], into: .games)
+        _ = try await store.documents.insert([
             sideBet("g1", tick: 5, ev: 0.5, recommendation: .bet, end: 30, at: inH),    // won: +4
             sideBet("g2", tick: 5, ev: 0.2, recommendation: .bet, end: 44, at: inH),    // won (last tick of the window): +4
             sideBet("g3", tick: 5, ev: -0.1, recommendation: .bet, end: 100, at: inH),  // lost: -1
@@ -101,7 +101,7 @@ enum MetricsDataSet {
         let documents: [Document] = ages.enumerated().map { index, age in
             ["_id": .string("\(collection)-\(index)"), "created_at": .date(now.addingTimeInterval(-age))]
         }
-        _ = try await store.insert(documents, into: collection)
+        _ = try await store.documents.insert(documents, into: collection)
     }
 
     // MARK: - Pure decisions
@@ -168,7 +168,7 @@ enum MetricsDataSet {
         let outcome = try await cleanup.run(clock: ManualClock(now))
         #expect(outcome == .completed(deleted: Dictionary(uniqueKeysWithValues: CollectionName.data.map { ($0, 3) }), at: now))
         for collection in CollectionName.data {
-            let kept = try await store.find(collection, where: .all, sort: DocumentSort("_id"), limit: nil)
+            let kept = try await store.documents.find(collection, where: .all, sort: DocumentSort("_id"), limit: nil)
             #expect(kept.compactMap { $0["_id"]?.stringValue } == ["\(collection)-3", "\(collection)-4"])
         }
         #expect(try await cleanup.lastRun() == now)
@@ -191,7 +191,7 @@ enum MetricsDataSet {
         #expect(ticks.oldest == now.addingTimeInterval(-week - 7200))
         #expect(ticks.cutoff == now.addingTimeInterval(-week))
         #expect(previews.filter { $0.collection != .tickSamples }.allSatisfy { $0.count == 0 && $0.oldest == nil })
-        #expect(try await store.count(.tickSamples, where: .all) == 3)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 3)
         #expect(try await cleanup.lastRun() == nil)
         await store.close()
     }
@@ -212,7 +212,7 @@ enum MetricsDataSet {
         }
         guard case .stopped(let deleted) = outcome else { Issue.record("expected a stop, got \(outcome)"); return }
         #expect(deleted.values.reduce(0, +) == 4)
-        #expect(try await store.count(.tickSamples, where: .all) == 6)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 6)
         #expect(try await cleanup.lastRun() == nil)
         #expect(try await cleanup.lease.holder(now: now) == nil)
         await store.close()
@@ -229,14 +229,14 @@ enum MetricsDataSet {
                                        clock: clock, logger: logger)
         let task = Task { try await cleaner.run() }
         try await clock.waitForSleepers()
-        #expect(try await store.count(.tickSamples, where: .all) == 2)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 2)
         #expect(status.snapshot.nextCleanupAt == Day.at(3))
         clock.advance(to: Day.at(2, 59, 59))
         try await clock.waitForSleepers()
-        #expect(try await store.count(.tickSamples, where: .all) == 2)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 2)
         clock.advance(to: Day.at(3))
         try await clock.waitForSleepers()
-        #expect(try await store.count(.tickSamples, where: .all) == 1)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 1)
         let snapshot = status.snapshot
         #expect(snapshot.lastCleanupAt == Day.at(3))
         #expect(snapshot.nextCleanupAt == Day.at(3, dayOffset: 1))
@@ -260,7 +260,7 @@ enum MetricsDataSet {
                                        status: JobsStatus(), clock: clock, logger: logger)
         let task = Task { try await cleaner.run() }
         try await clock.waitForSleepers()
-        #expect(try await store.count(.tickSamples, where: .all) == 0)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 0)
         #expect(try await cleaner.cleanup.lastRun() == Day.at(10))
         task.cancel()
         try await task.value
@@ -276,12 +276,12 @@ enum MetricsDataSet {
         let cleaner = RetentionCleaner(store: store, settings: settings(), flag: flag, status: JobsStatus(), clock: clock, logger: logger)
         let task = Task { try await cleaner.run() }
         try await clock.waitForSleepers()
-        #expect(try await store.count(.tickSamples, where: .all) == 1)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 1)
         // Turned on, it catches up at the next check.
         flag.set(true, source: .api)
         clock.advance(to: Day.at(10, 1))
         try await clock.waitForSleepers()
-        #expect(try await store.count(.tickSamples, where: .all) == 0)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 0)
         task.cancel()
         try await task.value
         await store.close()
@@ -323,7 +323,7 @@ enum MetricsDataSet {
         #expect(try await store.acquireLease(HourlyMetricsCalculator.leaseName, owner: "crashed", now: now, expiresAt: now.addingTimeInterval(300)))
         let calculator = HourlyMetricsCalculator(store: store, logger: logger)
         #expect(try await calculator.run(clock: ManualClock(now.addingTimeInterval(10))) == .leaseHeld(by: "crashed"))
-        #expect(try await store.count(.metricsHourly, where: .all) == 0)
+        #expect(try await store.documentCount(of: .metricsHourly, matching: .all) == 0)
         guard case .computed(let hours) = try await calculator.run(clock: ManualClock(now.addingTimeInterval(301))) else {
             Issue.record("the expired lease was not taken over")
             return
@@ -341,7 +341,7 @@ enum MetricsDataSet {
         try await MetricsDataSet.insert(into: store, hour: h)
         let calculator = HourlyMetricsCalculator(store: store, logger: logger)
         let first = try await calculator.compute(hour: h, now: Day.at(7))
-        let stored = try #require(try await store.find(.metricsHourly, where: .ids(["2026-03-10T05:00:00.000Z"]), sort: nil, limit: nil).first)
+        let stored = try #require(try await store.hourlyMetrics(id: "2026-03-10T05:00:00.000Z"))
         #expect(stored == first)
         #expect(stored["hour_start"]?.dateValue == h)
         #expect(stored["created_at"]?.dateValue == Day.at(7))
@@ -381,10 +381,10 @@ enum MetricsDataSet {
         let calculator = HourlyMetricsCalculator(store: store, logger: logger)
         try await calculator.compute(hour: h, now: Day.at(6, 5))
         // A late outcome: the unresolved prediction resolves.
-        _ = try await store.upsert([MetricsDataSet.prediction("g3", tick: 10, predicted: 300, actual: 100, at: h.addingTimeInterval(600))],
+        _ = try await store.documents.upsert([MetricsDataSet.prediction("g3", tick: 10, predicted: 300, actual: 100, at: h.addingTimeInterval(600))],
                                    into: .predictions)
         try await calculator.compute(hour: h, now: Day.at(7, 5))
-        let documents = try await store.find(.metricsHourly, where: .all, sort: nil, limit: nil)
+        let documents = try await store.documents.find(.metricsHourly, where: .all, sort: nil, limit: nil)
         #expect(documents.count == 1)
         #expect(documents.first?["predictions_resolved"]?.intValue == 5)
         #expect(documents.first?["created_at"]?.dateValue == Day.at(6, 5))
@@ -397,7 +397,7 @@ enum MetricsDataSet {
         let games = stride(from: from.timeIntervalSince1970, to: to.timeIntervalSince1970, by: 3600).map { start in
             MetricsDataSet.game("game-\(Int(start))", at: Date(timeIntervalSince1970: start + 600))
         }
-        _ = try await store.insert(games, into: .games)
+        _ = try await store.documents.insert(games, into: .games)
     }
 
     @Test(arguments: Backend.allCases)
@@ -416,7 +416,7 @@ enum MetricsDataSet {
         // And again, as the next runs of both would.
         _ = try await calculators[1].run(clock: ManualClock(now.addingTimeInterval(60)))
         _ = try await calculators[0].run(clock: ManualClock(now.addingTimeInterval(120)))
-        let ids = try await stores[0].find(.metricsHourly, where: .all, sort: DocumentSort("hour_start"), limit: nil)
+        let ids = try await stores[0].documents.find(.metricsHourly, where: .all, sort: DocumentSort("hour_start"), limit: nil)
             .compactMap { $0["_id"]?.stringValue }
         #expect(ids.count == 24)
         #expect(Set(ids).count == 24)
@@ -437,16 +437,16 @@ enum MetricsDataSet {
         let task = Task { try await job.run() }
         try await clock.waitForSleepers()
         // Down from 05:05 to 09:30: 05:00 ... 08:00 filled.
-        #expect(try await store.count(.metricsHourly, where: .all) == 5)
+        #expect(try await store.documentCount(of: .metricsHourly, matching: .all) == 5)
         #expect(status.snapshot.lastMetricsHour == Day.at(8))
         #expect(status.snapshot.nextMetricsRunAt == Day.at(10, 5))
         clock.advance(to: Day.at(10, 4))
         try await clock.waitForSleepers()
-        #expect(try await store.count(.metricsHourly, where: .all) == 5)
+        #expect(try await store.documentCount(of: .metricsHourly, matching: .all) == 5)
         clock.advance(to: Day.at(10, 5))
         try await clock.waitForSleepers()
-        #expect(try await store.count(.metricsHourly, where: .all) == 6)
-        let nine = try #require(try await store.find(.metricsHourly, where: .ids(["2026-03-10T09:00:00.000Z"]), sort: nil, limit: nil).first)
+        #expect(try await store.documentCount(of: .metricsHourly, matching: .all) == 6)
+        let nine = try #require(try await store.hourlyMetrics(id: "2026-03-10T09:00:00.000Z"))
         #expect(nine["created_at"]?.dateValue == Day.at(10, 5))
         #expect(status.snapshot.lastMetricsHour == Day.at(9))
         #expect(status.snapshot.metricsLeaseHolder == JobLease.processInstanceID)
@@ -463,14 +463,14 @@ enum MetricsDataSet {
         let calculator = HourlyMetricsCalculator(store: store, logger: logger)
         let now = Day.at(12, 5)
         #expect(try await calculator.run(clock: ManualClock(now)) == .computed([]))
-        #expect(try await store.count(.metricsHourly, where: .all) == 0)
+        #expect(try await store.documentCount(of: .metricsHourly, matching: .all) == 0)
         // A prediction 30 hours back and a side bet 3 hours back: two hours with records, nothing else.
-        _ = try await store.insert([MetricsDataSet.prediction("g1", tick: 1, predicted: 140, actual: 100, at: Day.at(6, 20, dayOffset: -1))],
+        _ = try await store.documents.insert([MetricsDataSet.prediction("g1", tick: 1, predicted: 140, actual: 100, at: Day.at(6, 20, dayOffset: -1))],
                                    into: .predictions)
-        _ = try await store.insert([MetricsDataSet.sideBet("g2", tick: 1, ev: 0.1, recommendation: .bet, end: 30, at: Day.at(9, 1))],
+        _ = try await store.documents.insert([MetricsDataSet.sideBet("g2", tick: 1, ev: 0.1, recommendation: .bet, end: 30, at: Day.at(9, 1))],
                                    into: .sideBets)
         #expect(try await calculator.run(clock: ManualClock(now.addingTimeInterval(60))) == .computed([Day.at(6, dayOffset: -1), Day.at(9)]))
-        let ids = try await store.find(.metricsHourly, where: .all, sort: DocumentSort("hour_start"), limit: nil).compactMap { $0["_id"]?.stringValue }
+        let ids = try await store.documents.find(.metricsHourly, where: .all, sort: DocumentSort("hour_start"), limit: nil).compactMap { $0["_id"]?.stringValue }
         #expect(ids == ["2026-03-09T06:00:00.000Z", "2026-03-10T09:00:00.000Z"])
         await store.close()
     }
@@ -488,7 +488,7 @@ enum MetricsDataSet {
         #expect(live["predictions_resolved"]?.intValue == 4)
         #expect(live.value(at: "prediction_metrics.median_e40")?.doubleValue == 2.0)
         #expect(try await calculator.live(hour: Day.at(8), now: Day.at(8, 30)) == nil)
-        #expect(try await store.count(.metricsHourly, where: .all) == 0)
+        #expect(try await store.documentCount(of: .metricsHourly, matching: .all) == 0)
         await store.close()
     }
 
@@ -504,11 +504,11 @@ enum MetricsDataSet {
                                       at: h.addingTimeInterval(Double(k)))
         }
         documents += (0..<20).map { MetricsDataSet.prediction("open", tick: $0, predicted: 99_999, actual: nil, at: h) }
-        _ = try await store.insert(documents, into: .predictions)
+        _ = try await store.documents.insert(documents, into: .predictions)
         let odd = try await store.aggregateHour(start: h, end: h.addingTimeInterval(3600))
         #expect(odd["predictions_resolved"]?.intValue == 101)
         #expect(odd.value(at: "prediction_metrics.median_e40")?.doubleValue == 50)
-        _ = try await store.insert([MetricsDataSet.prediction("extra", tick: 1, predicted: 100 + 40 * 1000, actual: 100, at: h)],
+        _ = try await store.documents.insert([MetricsDataSet.prediction("extra", tick: 1, predicted: 100 + 40 * 1000, actual: 100, at: h)],
                                    into: .predictions)
         let even = try await store.aggregateHour(start: h, end: h.addingTimeInterval(3600))
         #expect(even.value(at: "prediction_metrics.median_e40")?.doubleValue == 50.5)

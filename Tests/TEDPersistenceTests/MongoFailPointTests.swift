@@ -31,11 +31,11 @@ import TEDCore
 
     func expectEverythingStoredOnce(_ store: MongoStore, _ ingestor: Ingestor) async throws {
         #expect(ingestor.counters.pending == 0)
-        #expect(try await store.count(.tickSamples, where: .all) == 105)
-        #expect(try await store.count(.games, where: .all) == 2)
-        #expect(try await store.count(.predictions, where: .all) == 11)
-        #expect(try await store.count(.predictions, where: .equals("resolved", .bool(true))) == 11)
-        #expect(try await store.count(.sideBets, where: .all) == 2)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 105)
+        #expect(try await store.documentCount(of: .games, matching: .all) == 2)
+        #expect(try await store.documentCount(of: .predictions, matching: .all) == 11)
+        #expect(try await store.documents.count(.predictions, where: .equals("resolved", .bool(true))) == 11)
+        #expect(try await store.documentCount(of: .sideBets, matching: .all) == 2)
         ingestor.expectBalanced()
         for collection in CollectionName.flushed {
             #expect(ingestor.counters.ledger.value(.rejected, collection) == 0)
@@ -89,8 +89,8 @@ import TEDCore
         #expect(await flush.flushPending(deadline: nil))
         #expect(ingestor.counters.pending == 0)
         #expect(ingestor.counters.ledger.value(.rejected, .predictions) == 1)
-        #expect(try await store.count(.predictions, where: .all) == 11)
-        #expect(try await store.count(.tickSamples, where: .all) == 105)
+        #expect(try await store.documentCount(of: .predictions, matching: .all) == 11)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 105)
         let letters = try await DeadLetters(store: store).list(limit: 10)
         #expect(letters.map(\.recordID) == ["fp-2:44:unknown"])
         #expect(letters.first?.errorCode == 121)

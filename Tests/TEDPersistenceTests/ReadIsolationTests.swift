@@ -11,8 +11,9 @@ import TEDCore
 @Suite(.serialized) struct ReadIsolationTests {
     let logger = Logger(label: "test")
 
-    /// Six reads the server holds for three seconds each, more than the store has clients of any kind; a flush started
-    /// after them is written while they are all still held.
+    /// Six reads the server holds for eight seconds each, more than the store has clients of any kind; a flush started
+    /// after them is written while they are all still held. The hold is the flush's margin: three seconds were too
+    /// few for 20 ticks to reach SecantusDB while the whole suite and two builds shared the machine's two cores.
     @Test(.timeLimit(.minutes(1)))
     func slowReadsNeverHoldTheFlush() async throws {
         let server = try SecantusProcess(testCommands: true)
@@ -21,7 +22,7 @@ import TEDCore
         _ = try await store.write([.game(GameRecord(first: GameStateUpdate(gameID: "seed", tick: 0, price: 1, timestamp: Feed.start),
                                                     now: Feed.start))], to: .games)
         try await MongoFailPointTests.failCommand(store, mode: .document(["times": .int32(6)]), data: [
-            "failCommands": .array(["find"]), "blockConnection": .bool(true), "blockTimeMS": .int32(3000),
+            "failCommands": .array(["find"]), "blockConnection": .bool(true), "blockTimeMS": .int32(8000),
         ])
         // A store of its own (its own clients) to ask the server what it is doing while the reads hold the others.
         let observer = try MongoStore(url: server.url, database: "admin", logger: logger)
@@ -33,7 +34,7 @@ import TEDCore
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<6 {
                 group.addTask {
-                    _ = try? await store.find(.games, where: .all, sort: nil, limit: nil)
+                    _ = try? await store.documentPage(of: .games, matching: .all, afterID: nil, limit: 100)
                     readsDone.value.withLock { $0 += 1 }
                 }
             }
@@ -54,7 +55,7 @@ import TEDCore
         }
         let flushedFirst = flushedWhileReadsHeld.value.withLock { $0 }
         #expect(flushedFirst, "the flush waited for the reads")
-        #expect(try await store.count(.tickSamples, where: .all) == 20)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 20)
         try await MongoFailPointTests.failCommand(store, mode: "off")
         await observer.close()
         await store.close()

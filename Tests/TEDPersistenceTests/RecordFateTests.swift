@@ -3,7 +3,7 @@ import Logging
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// Each record has its own fate: a record the store refuses for good goes to the dead-letter and holds nothing back.
 @Suite struct RecordFateTests {
@@ -43,9 +43,9 @@ import TEDStore
                                              timestamp: Feed.start, createdAt: Feed.start)))
         ingestor.ingest(events)
         #expect(await flush.flushPending(deadline: nil))
-        #expect(try await store.count(.tickSamples, where: .all) == 5)
-        #expect(try await store.count(.games, where: .all) == 1)
-        #expect(try await store.count(.predictions, where: .equals("resolved", .bool(true))) == 1)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 5)
+        #expect(try await store.documentCount(of: .games, matching: .all) == 1)
+        #expect(try await store.documents.count(.predictions, where: .equals("resolved", .bool(true))) == 1)
         #expect(ingestor.counters.pending == 0)
         #expect(ingestor.counters.ledger.value(.rejected, .tickSamples) == 1)
         ingestor.expectBalanced()
@@ -60,8 +60,8 @@ import TEDStore
         // Later batches of every collection are written as usual.
         ingestor.ingest(Self.ticks("b", [2.0, 2.1, 2.2], rugAt: 2))
         #expect(await flush.flushPending(deadline: nil))
-        #expect(try await store.count(.tickSamples, where: .all) == 8)
-        #expect(try await store.count(.games, where: .all) == 2)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 8)
+        #expect(try await store.documentCount(of: .games, matching: .all) == 2)
         #expect(ingestor.counters.pending == 0)
         ingestor.expectBalanced()
         await store.close()
@@ -84,7 +84,7 @@ import TEDStore
         #expect(try await runtime.listDeadLetters(limit: 10).total == 2)
         #expect(try await runtime.redriveDeadLetters(limit: 10) == 2)
         #expect(await flush.flushPending(deadline: nil))
-        #expect(try await store.count(.tickSamples, where: .all) == 3)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 3)
         #expect(try await runtime.listDeadLetters(limit: 10).total == 0)
         #expect(ingestor.counters.ledger.value(.recovered, .tickSamples) == 2)
         ingestor.expectBalanced()
@@ -123,7 +123,7 @@ import TEDStore
         #expect(try await deadLetters.count() == 1)
         #expect(try await DeadLetterRedrive(store: store, rules: OutcomeRules()).run(limit: 10, now: later).stored == 1)
         #expect(try await deadLetters.count() == 0)
-        #expect(try await store.count(.tickSamples, where: .all) == 5)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 5)
         await store.close()
     }
 
@@ -134,19 +134,19 @@ import TEDStore
         let flush = scheduler(ingestor, store)
         ingestor.ingest(Feed.game("g", ticks: 30))
         #expect(await flush.flushPending(deadline: nil) == false)
-        #expect(try await store.count(.tickSamples, where: .all) == 30)
-        #expect(try await store.count(.predictions, where: .all) == 3)
-        #expect(try await store.count(.sideBets, where: .all) == 1)
-        #expect(try await store.count(.games, where: .all) == 0)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 30)
+        #expect(try await store.documentCount(of: .predictions, matching: .all) == 3)
+        #expect(try await store.documentCount(of: .sideBets, matching: .all) == 1)
+        #expect(try await store.documentCount(of: .games, matching: .all) == 0)
         #expect(ingestor.counters.pendingByCollection[.games] == 1)
         ingestor.expectBalanced()
 
         store.faults.withLock { $0.failing = [] }
         #expect(await flush.flushPending(deadline: nil))
-        #expect(try await store.count(.games, where: .all) == 1)
+        #expect(try await store.documentCount(of: .games, matching: .all) == 1)
         // The game was stored last: its end resolves what was stored before it, and its counters come from them.
-        #expect(try await store.count(.predictions, where: .equals("resolved", .bool(true))) == 3)
-        let game = try #require(try await store.find(.games, where: .all, sort: nil, limit: nil).first)
+        #expect(try await store.documents.count(.predictions, where: .equals("resolved", .bool(true))) == 3)
+        let game = try #require(try await store.documents.find(.games, where: .all, sort: nil, limit: nil).first)
         #expect(game["prediction_count"]?.intValue == 3)
         #expect(game["side_bets_placed"]?.intValue == 1)
         ingestor.expectBalanced()

@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// The spool in the write path, against a real MongoDB-compatible server and real spool files.
 @Suite struct SpoolIntegrationTests {
@@ -37,10 +37,10 @@ import TEDStore
         try await server.start()
         #expect(await flush.flushPending(deadline: nil))
         #expect(spool.file.count == 0)
-        #expect(try await store.count(.tickSamples, where: .all) == 200)
-        #expect(try await store.count(.games, where: .all) == 5)
-        #expect(try await store.count(.predictions, where: .all) == 20)
-        let stored = try await store.find(.predictions, where: .ids(["so-0:0:m1"]), sort: nil, limit: nil)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 200)
+        #expect(try await store.documentCount(of: .games, matching: .all) == 5)
+        #expect(try await store.documentCount(of: .predictions, matching: .all) == 20)
+        let stored = try await store.documents.find(.predictions, where: .ids(["so-0:0:m1"]), sort: nil, limit: nil)
         #expect(stored.first?["actual_end_tick"]?.intValue == 39)  // the resolved version won, not the older one
         ingestor.expectBalanced()
         await store.close()
@@ -79,8 +79,8 @@ import TEDStore
                                    shutdownGrace: .seconds(5), clock: ManualClock(), spool: reopened, logger: logger)
         #expect(await flush.flushPending(deadline: nil))
         #expect(reopened.file.count == 0)
-        #expect(try await store.count(.tickSamples, where: .all) == 200)
-        #expect(try await store.count(.games, where: .all) == 8)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 200)
+        #expect(try await store.documentCount(of: .games, matching: .all) == 8)
         restarted.expectBalanced()
         await store.close()
     }
@@ -153,7 +153,7 @@ import TEDStore
         }
         let left = spool.file.count
         #expect(left > 10_000, "the replay went on after shutdown began: \(left) rows left")
-        #expect(try await store.count(.tickSamples, where: .all) == 40_000 - left)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 40_000 - left)
         ingestor.expectBalanced()
         await store.close()
     }

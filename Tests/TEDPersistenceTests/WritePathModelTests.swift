@@ -3,7 +3,7 @@ import Logging
 import Testing
 import TEDCore
 @testable import TEDPersistence
-import TEDStore
+@testable import TEDStore
 
 /// Model-based: random interleavings of ingest, flushes, retryable outages (whole store or one collection), records
 /// refused for good, spills to the spool and restarts must keep the accounting identity at every step and end with the
@@ -92,7 +92,7 @@ import TEDStore
         process.ingestor.expectBalanced("seed \(seed), drained")
         var stored: [CollectionName: [Document]] = [:]
         for collection in CollectionName.flushed + [.deadLetters] {
-            stored[collection] = try await store.find(collection, where: .all, sort: DocumentSort("_id"), limit: nil)
+            stored[collection] = try await store.documents.find(collection, where: .all, sort: DocumentSort("_id"), limit: nil)
                 .map { document in Document(document.fields.filter { $0.key != "failed_at" && $0.key != "created_at" || collection != .deadLetters }) }
         }
         await store.close()

@@ -6,7 +6,7 @@ import Testing
 import TEDCore
 import TEDPersistence
 @testable import TEDServer
-import TEDStore
+@testable import TEDStore
 
 /// `GET /api/persistence/analytics` over a real SQLite store (the figures themselves are checked on both stores by
 /// TEDStoreTests.AnalyticsTests): its parameters, its JSON, and its answers while off or busy.
@@ -78,8 +78,8 @@ import TEDStore
                              timestamp: hourAgo, createdAt: Self.now.addingTimeInterval(-3 * 3600))
         let bet = SideBet(gameID: "g", placedAtTick: 5, probability: 0.5, expectedValue: 0.1, confidence: 0.5, recommendation: .bet,
                           timestamp: hourAgo, createdAt: hourAgo).resolved(actualEndTick: 100, windowTicks: 40, payoutMultiplier: 5)
-        _ = try await f.store.insert([prediction.document, old.document], into: .predictions)
-        _ = try await f.store.insert([bet.document], into: .sideBets)
+        _ = try await f.store.documents.insert([prediction.document, old.document], into: .predictions)
+        _ = try await f.store.documents.insert([bet.document], into: .sideBets)
         try await Self.get(f, "/api/persistence/analytics?hours=2") { response in
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/json")
@@ -114,7 +114,7 @@ import TEDStore
         let hourAgo = Self.now.addingTimeInterval(-3600)
         let open = Prediction(gameID: "g", predictedAtTick: 5, predictedEndTick: 180, confidence: 0.35, modelVersion: "m",
                               timestamp: hourAgo, createdAt: hourAgo)
-        _ = try await f.store.insert([open.document], into: .predictions)
+        _ = try await f.store.documents.insert([open.document], into: .predictions)
         try await Self.get(f, "/api/persistence/analytics") { response in
             let body = try Self.json(response)
             let model = try #require(body["models"].flatMap { if case .array(let a) = $0 { a.first?.objectValue } else { nil } })

@@ -7,7 +7,7 @@ import Testing
 import TEDCore
 @testable import TEDPersistence
 @testable import TEDServer
-import TEDStore
+@testable import TEDStore
 
 /// The console in a real browser: the service runs on a loopback port with an SQLite store holding a simulated
 /// feed, headless Chromium renders `/`, and the games and figures the API reports must be in the DOM. Screenshots
@@ -52,7 +52,7 @@ import TEDStore
             sampler.sample(at: Date().addingTimeInterval(-5))
             sampler.sample(at: Date())
 
-            let games = try await store.find(.games, where: .all, sort: nil, limit: nil).compactMap { $0["game_id"]?.stringValue }
+            let games = try await store.documents.find(.games, where: .all, sort: nil, limit: nil).compactMap { $0["game_id"]?.stringValue }
             #expect(games.count == 5)
             let viewed = try #require(games.last)
             let detail = try await Self.get(client, "/api/persistence/game/\(viewed)")

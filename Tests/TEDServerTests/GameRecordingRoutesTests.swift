@@ -6,7 +6,7 @@ import Testing
 import TEDCore
 import TEDPersistence
 @testable import TEDServer
-import TEDStore
+@testable import TEDStore
 
 /// The games list and a game's recording over HTTP: parameters checked (400 naming the field), 404, the contract's
 /// shape, the answers while persistence is off, and a failing store (503). The store queries themselves are tested
@@ -64,12 +64,12 @@ import TEDStore
                               createdAt: Self.start, updatedAt: Self.start)
         game.ticksSeen = 8
         let stored = game
-        _ = try await f.store.insert([stored.document], into: .games)
+        _ = try await f.store.documents.insert([stored.document], into: .games)
         let samples = (0...9).filter { $0 != 3 && $0 != 4 }.map { tick in
             TickSample(gameID: "g1", tick: tick, price: 1 + Double(tick) / 4, features: JSONObject([("f", .int(1))]),
                        timestamp: Self.start.addingTimeInterval(Double(tick)), createdAt: Self.start).document
         }
-        _ = try await f.store.insert(samples, into: .tickSamples)
+        _ = try await f.store.documents.insert(samples, into: .tickSamples)
         try await f.app.test(.router) { client in
             try await client.execute(uri: "/api/persistence/game/g1/ticks?after_tick=1&limit=3", method: .get) { response in
                 #expect(response.status == .ok)

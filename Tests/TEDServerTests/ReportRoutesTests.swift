@@ -6,7 +6,7 @@ import Testing
 import TEDCore
 import TEDPersistence
 @testable import TEDServer
-import TEDStore
+@testable import TEDStore
 
 @Suite struct ReportRoutesTests {
     static let now = Timestamp.parseISO8601("2026-03-10T12:30:00Z")!
@@ -74,7 +74,7 @@ import TEDStore
         let f = try Self.fixture(enabled: true)
         // 10:00: e40 1, −2, 3, 3.025 (absolute errors 40, 80, 120, 121). 11:00: e40 0.5, −0.25, 2 (20, 10, 80).
         // 09:00 is outside the last three hours; 12:00 is the current hour (now is 12:30).
-        _ = try await f.store.insert([
+        _ = try await f.store.documents.insert([
             Self.prediction("g1", tick: 10, predicted: 140, actual: 100, at: Self.hour(10)),
             Self.prediction("g1", tick: 20, predicted: 20, actual: 100, at: Self.hour(10)),
             Self.prediction("g2", tick: 10, predicted: 220, actual: 100, at: Self.hour(10)),
@@ -124,7 +124,7 @@ import TEDStore
                               timestamp: Self.hour(11), createdAt: Self.hour(11))
         var inferred = seen
         inferred.gameID = "g2"
-        _ = try await f.store.insert([seen.resolved(actualEndTick: 100).document,
+        _ = try await f.store.documents.insert([seen.resolved(actualEndTick: 100).document,
                                       inferred.resolved(actualEndTick: 300, endInferred: true).document], into: .predictions)
         try await HourlyMetricsCalculator(store: f.store, logger: Logger(label: "test")).compute(hour: Self.hour(11), now: Self.now)
         try await f.app.test(.router) { client in
@@ -153,7 +153,7 @@ import TEDStore
     /// hour is reported live.
     @Test func theCurrentHourIsReportedBeforeItIsComplete() async throws {
         let f = try Self.fixture(enabled: true)
-        _ = try await f.store.insert([
+        _ = try await f.store.documents.insert([
             Self.prediction("g1", tick: 10, predicted: 140, actual: 100, at: Self.hour(12).addingTimeInterval(60)),
         ], into: .predictions)
         try await f.app.test(.router) { client in
@@ -167,7 +167,7 @@ import TEDStore
                 #expect(hourly.first?.objectValue?["live"] == .bool(true))
             }
         }
-        #expect(try await f.store.count(.metricsHourly, where: .all) == 0)
+        #expect(try await f.store.documentCount(of: .metricsHourly, matching: .all) == 0)
     }
 
     @Test func aStoredGameComesWithItsRecordsByTick() async throws {
@@ -176,8 +176,8 @@ import TEDStore
         let game = GameRecord(gameID: "g1", startTick: 0, endTick: 100, peakPrice: 2, peakTick: 50, finalPrice: 0.1, ended: true,
                               rugged: true, hadPredictions: true, predictionCount: 2, predictionAccuracy: 0.5, sideBetsPlaced: 2,
                               createdAt: at, updatedAt: at)
-        _ = try await f.store.insert([game.document], into: .games)
-        _ = try await f.store.insert([
+        _ = try await f.store.documents.insert([game.document], into: .games)
+        _ = try await f.store.documents.insert([
             Self.prediction("g1", tick: 30, predicted: 140, actual: 100, at: at),
             Self.prediction("g1", tick: 5, predicted: 140, actual: 100, at: at),
             Self.prediction("g2", tick: 1, predicted: 140, actual: 100, at: at),
@@ -186,7 +186,7 @@ import TEDStore
             SideBet(gameID: "g1", placedAtTick: tick, probability: 0.2, expectedValue: 0.1, confidence: 0.5, recommendation: .bet,
                     timestamp: at, createdAt: at).document
         }
-        _ = try await f.store.insert(bets, into: .sideBets)
+        _ = try await f.store.documents.insert(bets, into: .sideBets)
         try await f.app.test(.router) { client in
             try await client.execute(uri: "/api/persistence/game/g1", method: .get) { response in
                 #expect(response.status == .ok)

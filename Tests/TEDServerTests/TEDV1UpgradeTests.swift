@@ -6,7 +6,7 @@ import Testing
 import TEDCore
 import TEDPersistence
 @testable import TEDServer
-import TEDStore
+@testable import TEDStore
 
 /// Upgrading over a database TED-V1 wrote, on the real SecantusDB: TED-V1's documents (ObjectId `_id`s) and unique
 /// indexes are made by pymongo, as TED-V1 made them, since this service's BSON codec never writes ObjectIds.
@@ -70,15 +70,15 @@ import TEDStore
         #expect(await writer.write(ticks, to: .tickSamples).fates == Array(repeating: .stored, count: 6))
 
         // One game: TED-V1's start and this service's end.
-        let games = try await store.find(.games, where: .equals("game_id", .string("v1-live")), sort: nil, limit: nil)
+        let games = try await store.documents.find(.games, where: .equals("game_id", .string("v1-live")), sort: nil, limit: nil)
         #expect(games.count == 1)
         #expect(games.first?["_id"] == .string("v1-live"))
         #expect(games.first?["start_tick"]?.intValue == 0)
         #expect(games.first?["end_tick"]?.intValue == 60)
         #expect(games.first?["prediction_count"]?.intValue == 1)
-        let resolved = try await store.find(.predictions, where: .equals("game_id", .string("v1-live")), sort: nil, limit: nil)
+        let resolved = try await store.documents.find(.predictions, where: .equals("game_id", .string("v1-live")), sort: nil, limit: nil)
         #expect(resolved.map { $0["actual_end_tick"]?.intValue } == [60])
-        #expect(try await store.count(.tickSamples, where: .equals("game_id", .string("v1-live"))) == 47)
+        #expect(try await store.documentCount(of: .tickSamples, matching: DocumentSelection(gameID: "v1-live")) == 47)
 
         // The game endpoint finds an old game by its id, its ObjectIds rendered as strings.
         try await Self.app(store).test(.router) { client in
@@ -128,7 +128,7 @@ import TEDStore
         #expect(try await runner.checkOnly().tedV1.gamesToRekey == 2)
 
         #expect(try await runner.up().adoptedTEDV1)
-        let games = try await store.find(.games, where: .all, sort: DocumentSort("_id"), limit: nil)
+        let games = try await store.documents.find(.games, where: .all, sort: DocumentSort("_id"), limit: nil)
         #expect(games.compactMap { $0["_id"]?.stringValue } == ["both", "crashed"])
         #expect(games.first?["start_tick"]?.intValue == 0)
         #expect(games.first?["end_tick"]?.intValue == 60)

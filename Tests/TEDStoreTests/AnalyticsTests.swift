@@ -106,8 +106,8 @@ import TEDCore
 
     static func loaded(_ backend: Backend) async throws -> any DocumentStore {
         let store = try makeStore(backend)
-        #expect(try await store.insert(predictions, into: .predictions).written == predictions.count)
-        #expect(try await store.insert(sideBets, into: .sideBets).written == sideBets.count)
+        #expect(try await store.documents.insert(predictions, into: .predictions).written == predictions.count)
+        #expect(try await store.documents.insert(sideBets, into: .sideBets).written == sideBets.count)
         return store
     }
 
@@ -218,8 +218,8 @@ import TEDCore
     @Test(arguments: Backend.allCases)
     func aModelWithNothingResolvedHasNoFigures(_ backend: Backend) async throws {
         let store = try Self.makeStore(backend)
-        _ = try await store.insert([Self.prediction("n1", model: "new", confidence: 0.5, error: nil)], into: .predictions)
-        _ = try await store.insert([Self.sideBet("n1", probability: 0.5, nil)], into: .sideBets)
+        _ = try await store.documents.insert([Self.prediction("n1", model: "new", confidence: 0.5, error: nil)], into: .predictions)
+        _ = try await store.documents.insert([Self.sideBet("n1", probability: 0.5, nil)], into: .sideBets)
         let report = try await store.analytics(Self.window)
         #expect(report.models == [ModelAnalytics(modelVersion: "new")])
         #expect(report.models.first?.accuracyOneWindow == nil)

@@ -75,7 +75,7 @@ import TEDCore
         let store = try PortStores.make(backend)
         var document = try DeadLetterDocument.encode(Self.letter(Self.prediction(1), at: 1))
         document["record"] = .string("{not json")
-        _ = try await store.upsert([document], into: .deadLetters)
+        _ = try await store.documents.upsert([document], into: .deadLetters)
         let listed = try await store.deadLetters(limit: 10)
         #expect(listed.count == 1)
         #expect(listed.first?.record == nil)

@@ -39,11 +39,11 @@ import TEDCore
         func dated(_ id: String, _ seconds: Double) -> Document {
             ["_id": .string(id), "created_at": .date(Self.hour(0).addingTimeInterval(seconds))]
         }
-        _ = try await store.insert([dated("g-before", -1), dated("g", 7200)], into: .games)
-        _ = try await store.insert([dated("p", 5400)], into: .predictions)
-        _ = try await store.insert([dated("s", 3600), ["_id": "undated"]], into: .sideBets)
+        _ = try await store.documents.insert([dated("g-before", -1), dated("g", 7200)], into: .games)
+        _ = try await store.documents.insert([dated("p", 5400)], into: .predictions)
+        _ = try await store.documents.insert([dated("s", 3600), ["_id": "undated"]], into: .sideBets)
         // Tick samples are not measured: an older one changes nothing.
-        _ = try await store.insert([dated("t", 60)], into: .tickSamples)
+        _ = try await store.documents.insert([dated("t", 60)], into: .tickSamples)
         #expect(try await store.firstRecordCreated(since: Self.hour(0)) == Self.hour(1))
         #expect(try await store.firstRecordCreated(since: Self.hour(0).addingTimeInterval(-1)) == Self.hour(0).addingTimeInterval(-1))
         #expect(try await store.firstRecordCreated(since: Self.hour(3)) == nil)

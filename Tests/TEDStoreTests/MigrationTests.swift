@@ -143,7 +143,7 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("✓ Created indexes for games collection") })
         #expect(lines.last == "✓ Database verification complete")
 
-        let rows = try await store.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
+        let rows = try await store.documents.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
         #expect(rows.count == fixture.labels.count)
         let row = try #require(rows.first)
         #expect(row["_id"] == "0001")
@@ -162,7 +162,7 @@ import Testing
         #expect(again == MigrationRunner.Run())
         #expect(events.lines == ["✓ Database is up to date (version \(fixture.versions.last.map(Migration.id(of:)) ?? ""))",
                                  "✓ Database verification complete"])
-        #expect(try await store.count(.schemaMigrations, where: .all) == fixture.labels.count)
+        #expect(try await store.documentCount(of: .schemaMigrations, matching: .all) == fixture.labels.count)
         await store.close()
     }
 
@@ -229,7 +229,7 @@ import Testing
         let error = await #expect(throws: MigrationError.self) { try await tampered.up() }
         #expect(error?.description.contains("0001_initial.json: applied with checksum") == true)
         await #expect(throws: MigrationError.self) { try await tampered.down() }
-        #expect(try await store.count(.schemaMigrations, where: .all) == fixture.labels.count)
+        #expect(try await store.documentCount(of: .schemaMigrations, matching: .all) == fixture.labels.count)
         await store.close()
     }
 
@@ -247,8 +247,7 @@ import Testing
         let (a, b) = try await (runA, runB)
 
         #expect(a.applied.count + b.applied.count == fixture.labels.count)
-        let rows = try await first.find(.schemaMigrations, where: .all, sort: DocumentSort("_id"), limit: nil)
-        #expect(rows.compactMap { $0["_id"]?.stringValue } == fixture.versions.map(Migration.id(of:)))
+        #expect(try await first.appliedMigrations().map(\.id) == fixture.versions.map(Migration.id(of:)))
         await first.close()
         await second.close()
     }

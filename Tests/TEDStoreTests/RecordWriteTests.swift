@@ -34,7 +34,7 @@ import TEDCore
     }
 
     func storedGame(_ store: any DocumentStore) async throws -> GameRecord {
-        let document = try #require(try await store.find(.games, where: .ids(["g"]), sort: nil, limit: nil).first)
+        let document = try #require(try await store.storedGame("g"))
         guard case .game(let game) = try StoreRecord(document: document, collection: .games) else { throw StoreError(.corrupt, "not a game") }
         #expect(document["duration_ticks"]?.intValue == game.endTick + 1)
         #expect(document["first_tick_seen"]?.intValue == game.startTick)
@@ -76,7 +76,7 @@ import TEDCore
         for (order, expected) in [([open, inferred], true), ([inferred, open], true), ([inferred, rugged], false), ([rugged, inferred], false)] {
             let store = try makeStore(backend)
             for version in order { _ = try await store.write([.game(version)], to: .games) }
-            let document = try #require(try await store.find(.games, where: .ids(["g"]), sort: nil, limit: nil).first)
+            let document = try #require(try await store.storedGame("g"))
             #expect(document["end_inferred"]?.boolValue == expected, "\(order.map(\.endTick))")
             #expect(try await storedGame(store).endInferred == expected)
             await store.close()
@@ -92,10 +92,10 @@ import TEDCore
         inferred.rugged = false
         _ = try await store.write([.game(inferred)], to: .games)
         try await store.resolveOutcomes(ofGames: ["g"], rules: OutcomeRules())
-        let prediction = try #require(try await store.find(.predictions, where: .all, sort: nil, limit: nil).first)
+        let prediction = try #require(try await store.documents.find(.predictions, where: .all, sort: nil, limit: nil).first)
         #expect(prediction["actual_end_tick"]?.intValue == 80)
         #expect(prediction["end_inferred"]?.boolValue == true)
-        let sideBet = try #require(try await store.find(.sideBets, where: .all, sort: nil, limit: nil).first)
+        let sideBet = try #require(try await store.documents.find(.sideBets, where: .all, sort: nil, limit: nil).first)
         #expect(sideBet["actual_outcome"]?.stringValue == "LOST")
         #expect(sideBet["end_inferred"]?.boolValue == true)
         guard case .prediction(let decoded) = try StoreRecord(document: prediction, collection: .predictions) else { return }
@@ -142,11 +142,11 @@ import TEDCore
         #expect(try await store.write([.prediction(placed)], to: .predictions) == [.stored])
         #expect(try await store.write([.sideBet(bet.resolved(actualEndTick: 30, windowTicks: 40, payoutMultiplier: 5))], to: .sideBets) == [.stored])
         #expect(try await store.write([.sideBet(bet)], to: .sideBets) == [.stored])
-        let prediction = try #require(try await store.find(.predictions, where: .all, sort: nil, limit: nil).first)
+        let prediction = try #require(try await store.documents.find(.predictions, where: .all, sort: nil, limit: nil).first)
         #expect(prediction["resolved"]?.boolValue == true)
         #expect(prediction["actual_end_tick"]?.intValue == 60)
         #expect(prediction.value(at: "error_metrics.raw_error")?.intValue == 40)
-        let sideBet = try #require(try await store.find(.sideBets, where: .all, sort: nil, limit: nil).first)
+        let sideBet = try #require(try await store.documents.find(.sideBets, where: .all, sort: nil, limit: nil).first)
         #expect(sideBet["actual_outcome"]?.stringValue == "WON")
         #expect(sideBet["payout"]?.doubleValue == 4)
         await store.close()
@@ -170,7 +170,7 @@ import TEDCore
         #expect(!error.isRetryable)
         let again = try await store.write([samples[1]], to: .tickSamples)
         #expect(again == [.alreadyStored])
-        #expect(try await store.count(.tickSamples, where: .all) == 4)
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 4)
         await store.close()
     }
 
@@ -186,20 +186,20 @@ import TEDCore
         // A not yet ended game resolves nothing.
         _ = try await store.write([.game(Self.game(start: 0, end: 30, peak: (2, 3), final: 1, at: 1))], to: .games)
         try await store.resolveOutcomes(ofGames: ["g"], rules: rules)
-        #expect(try await store.count(.predictions, where: .equals("resolved", .bool(true))) == 0)
+        #expect(try await store.documents.count(.predictions, where: .equals("resolved", .bool(true))) == 0)
 
         _ = try await store.write([.game(Self.game(start: 20, end: 80, peak: (2, 3), final: 0.1, ended: true, at: 2))], to: .games)
         try await store.resolveOutcomes(ofGames: ["g"], rules: rules)
         try await store.resolveOutcomes(ofGames: ["g"], rules: rules)  // idempotent
 
-        let predictions = try await store.find(.predictions, where: .all, sort: DocumentSort("predicted_at_tick"), limit: nil)
+        let predictions = try await store.documents.find(.predictions, where: .all, sort: DocumentSort("predicted_at_tick"), limit: nil)
         #expect(predictions.map { $0["actual_end_tick"]?.intValue } == [80, 80, 80])
         #expect(predictions.map { $0.value(at: "error_metrics.raw_error")?.intValue } == [20, 220, 40])
         #expect(predictions.map { $0.value(at: "error_metrics.e40")?.doubleValue } == [0.5, 5.5, 1])
         #expect(predictions.map { $0.value(at: "error_metrics.absolute_error")?.intValue } == [20, 220, 40])
         // The smallest k with |raw| ≤ 40·k: exactly 40 is within 1 window, as the accuracy counts it.
         #expect(predictions.map { $0.value(at: "error_metrics.within_windows")?.intValue } == [1, 6, 1])
-        let sideBets = try await store.find(.sideBets, where: .all, sort: DocumentSort("placed_at_tick"), limit: nil)
+        let sideBets = try await store.documents.find(.sideBets, where: .all, sort: DocumentSort("placed_at_tick"), limit: nil)
         // Placed at or after the rug (tick 80): VOID, a BET's payout 0.
         #expect(sideBets.map { $0["actual_outcome"]?.stringValue } == ["LOST", "WON", "WON", "VOID", "VOID"])
         #expect(sideBets.map { $0["payout"]?.doubleValue } == [-1, 4, nil, 0, nil])

@@ -17,7 +17,7 @@ import TEDCore
         }
         documents.append(["_id": "undated"])
         documents.append(["_id": "text", "created_at": "2020-01-01T00:00:00Z"])
-        _ = try await store.insert(documents, into: .tickSamples)
+        _ = try await store.documents.insert(documents, into: .tickSamples)
     }
 
     @Test(arguments: PortStores.Backend.allCases)
@@ -43,7 +43,7 @@ import TEDCore
         #expect(try await store.oldestExpired(in: .tickSamples, before: Self.cutoff) == Self.now.addingTimeInterval(-86_400 - 1))
         #expect(try await store.deleteExpired(from: .tickSamples, before: Self.cutoff, limit: 2) == 1)
         #expect(try await store.deleteExpired(from: .tickSamples, before: Self.cutoff, limit: 2) == 0)
-        let left = try await store.find(.tickSamples, where: .all, sort: DocumentSort("_id"), limit: nil).compactMap { $0["_id"]?.stringValue }
+        let left = try await store.documents.find(.tickSamples, where: .all, sort: DocumentSort("_id"), limit: nil).compactMap { $0["_id"]?.stringValue }
         #expect(left == ["d2", "d3", "text", "undated"])
         await store.close()
     }

@@ -68,9 +68,9 @@ import TEDCore
         // derived fields, and a prediction of it still under its old id.
         let game: Document = ["_id": "v1", "game_id": "v1", "legacy_id": "5f1d7a3b9c8e4a2b1c0d9e8f", "start_tick": 0,
                               "end_tick": 60, "created_at": .date(Self.t0)]
-        _ = try await store.insert([game], into: .games)
+        _ = try await store.documents.insert([game], into: .games)
         let prediction: Document = ["_id": "5f1d7a3b9c8e4a2b1c0d9e90", "game_id": "v1", "predicted_at_tick": 3]
-        _ = try await store.insert([prediction], into: .predictions)
+        _ = try await store.documents.insert([prediction], into: .predictions)
         #expect(try await store.storedGame("v1") == game)
         #expect(try await store.latestGames(limit: 5, before: nil) == [game])
         #expect(try await store.storedGameDetail("v1") == StoredGameDetail(game: game, predictions: [prediction], sideBets: []))

@@ -76,10 +76,9 @@ public struct BackupRestorer: Sendable {
                 return
             }
             do throws(StoreError) {
-                // A backup holds whole collections in one format for both stores: written back by the generic
-                // replace by `_id` (see `CollectionPages`), whatever the collection.
-                let outcome = try await store.upsert(documents, into: collection)
-                restored[collection, default: 0] += outcome.total
+                // A backup holds whole collections in one format for both stores: each document is put back as it
+                // is, replacing the one of the same `_id`, whatever the collection.
+                restored[collection, default: 0] += try await store.restoreDocuments(documents, into: collection)
             } catch {
                 let written: Int = restored[collection] ?? 0
                 let reason: String = error.message

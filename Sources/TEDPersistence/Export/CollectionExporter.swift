@@ -21,17 +21,14 @@ public struct ExportQuery: Sendable, Equatable {
         self.gameID = gameID
     }
 
-    /// The store filter of this query over `schema`'s collection.
-    func filter(for schema: ExportSchema) throws(ExportError) -> DocumentFilter {
-        var parts: [DocumentFilter] = []
-        if since != nil || until != nil { parts.append(.dateRange(schema.timeField, from: since, to: until)) }
-        if let gameID {
-            guard schema.hasGameID else {
-                throw ExportError("--game does not apply to \(schema.collection): its records have no game_id", option: "--game")
-            }
-            parts.append(.equals("game_id", .string(gameID)))
+    /// The documents of `schema`'s collection this query selects.
+    func selection(for schema: ExportSchema) throws(ExportError) -> DocumentSelection {
+        if gameID != nil, !schema.hasGameID {
+            throw ExportError("--game does not apply to \(schema.collection): its records have no game_id", option: "--game")
         }
-        return parts.isEmpty ? .all : parts.count == 1 ? parts[0] : .and(parts)
+        let window = since != nil || until != nil
+            ? DocumentSelection.DateWindow(field: schema.timeField, from: since, to: until) : nil
+        return DocumentSelection(window: window, gameID: gameID)
     }
 }
 
@@ -60,10 +57,9 @@ public struct CollectionExporter: Sendable {
 
     /// How many records `export` would write now (for a progress line).
     public func count(_ schema: ExportSchema, query: ExportQuery) async throws(ExportError) -> Int {
-        let filter = try query.filter(for: schema)
+        let selection = try query.selection(for: schema)
         do {
-            // Exports filter whole collections by the operator's query: the generic count (see `CollectionPages`).
-            return try await store.count(schema.collection, where: filter)
+            return try await store.documentCount(of: schema.collection, matching: selection)
         } catch {
             throw ExportError("cannot count \(schema.collection): \(error.message)")
         }
@@ -74,7 +70,7 @@ public struct CollectionExporter: Sendable {
     public func export(_ schema: ExportSchema, query: ExportQuery, format: ExportFormat, to path: String,
                        progress: (ExportProgress) -> Void = { _ in }) async throws(ExportError) -> ExportProgress {
         let encoder = ExportEncoder(schema: schema, format: format)
-        var pages = CollectionPages(store: store, collection: schema.collection, filter: try query.filter(for: schema),
+        var pages = CollectionPages(store: store, collection: schema.collection, selection: try query.selection(for: schema),
                                     pageSize: pageSize)
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()

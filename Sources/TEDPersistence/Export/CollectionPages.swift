@@ -1,25 +1,24 @@
 import TEDStore
 
-/// Reads the documents of a collection that match a filter, `pageSize` at a time in `_id` order (each page asks
+/// Reads the documents of a collection that match a selection, `pageSize` at a time in `_id` order (each page asks
 /// for `_id` after the last one read), so memory holds one page whatever the size of the collection. Not a
 /// snapshot: a document written meanwhile may or may not be read, but every document stored before the first page
-/// and not deleted since is read exactly once.
-///
-/// Backups and exports read whole collections by nature, in one format for both stores, so they keep the store's
-/// generic collection paging (`find` by `_id` range) rather than a port in domain terms.
+/// and not deleted since is read exactly once. Backups and exports read through it, in one format for both stores
+/// (the `CollectionSnapshotStore` port).
 public struct CollectionPages: Sendable {
-    public let store: any DocumentStore
+    public let store: any CollectionSnapshotStore
     public let collection: CollectionName
-    public let filter: DocumentFilter
+    public let selection: DocumentSelection
     public let pageSize: Int
     /// The `_id` of the last document read; nil before the first page.
     public private(set) var lastID: String?
     private var done = false
 
-    public init(store: any DocumentStore, collection: CollectionName, filter: DocumentFilter = .all, pageSize: Int) {
+    public init(store: any CollectionSnapshotStore, collection: CollectionName, selection: DocumentSelection = .all,
+                pageSize: Int) {
         self.store = store
         self.collection = collection
-        self.filter = filter
+        self.selection = selection
         self.pageSize = max(1, pageSize)
     }
 
@@ -27,9 +26,7 @@ public struct CollectionPages: Sendable {
     /// string: such documents (TED-V1's ObjectIds) cannot be paged through by string `_id`.
     public mutating func next() async throws(StoreError) -> [Document]? {
         guard !done else { return nil }
-        var after = filter
-        if let lastID { after = filter == .all ? .idAfter(lastID) : .and([.idAfter(lastID), filter]) }
-        let page = try await store.find(collection, where: after, sort: DocumentSort("_id"), limit: pageSize)
+        let page = try await store.documentPage(of: collection, matching: selection, afterID: lastID, limit: pageSize)
         done = page.count < pageSize
         guard !page.isEmpty else { return nil }
         for document in page {

@@ -41,7 +41,7 @@ public struct ExportPlan: Sendable {
             guard let schema = ExportSchema.of(CollectionName(name)) else {
                 throw ExportError("--collection must be one of \(names), not '\(name)'", option: "--collection")
             }
-            _ = try query.filter(for: schema)  // --game on a collection without games
+            _ = try query.selection(for: schema)  // --game on a collection without games
             try Self.checkFile(out)
             jobs = [Job(schema: schema, path: out)]
             skipped = []

@@ -27,7 +27,7 @@ struct SchemaInspector {
                 !declared.contains { $0.name == index.name || $0.hasSameKeys(as: index) }
             }
             reports.append(CollectionReport(
-                name: name, exists: true, documentCount: try await store.count(name, where: .all),
+                name: name, exists: true, documentCount: try await store.documentCount(of: name, matching: .all),
                 missingIndexes: missing, differingIndexes: differing, unexpectedIndexes: unexpected))
         }
         return reports

@@ -30,6 +30,20 @@ extension MongoStore: LegacyDocumentStore {
         }
     }
 
+    func games(keyed gameIDs: [String]) async throws(StoreError) -> [Document] {
+        guard !gameIDs.isEmpty else { return [] }
+        let query = try BSONCodec.encode(["_id": .document(["$in": .array(gameIDs.map(DocumentValue.string))])])
+        let options = try BSONCodec.encode([:])
+        return try await withCollection(.games) { [self] handle throws(StoreError) in
+            try findRaw(handle, query: query, options: options, context: "read the rekeyed games")
+                .map { bytes throws(StoreError) in try BSONCodec.decode(bytes) }
+        }
+    }
+
+    func insertRekeyedGames(_ games: [Document]) async throws(StoreError) {
+        _ = try await insert(games, into: .games)
+    }
+
     private static func objectIDs(keyedBy keyField: String?) -> Document {
         var filter: Document = ["_id": .document(["$type": .string("objectId")])]
         if let keyField { filter.append(keyField, .document(["$type": .string("string")])) }

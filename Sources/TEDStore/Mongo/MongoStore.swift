@@ -44,7 +44,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
 
     // MARK: - Writes
 
-    public func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+    func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
         guard !documents.isEmpty else { return WriteOutcome() }
         let encoded = try documents.map { document throws(StoreError) in try BSONCodec.encode(document) }
         let options = try BSONCodec.encode(["ordered": false])
@@ -72,7 +72,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
         }
     }
 
-    public func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+    func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
         guard !documents.isEmpty else { return WriteOutcome() }
         let context = "upsert into \(collection)"
         let selectors = try documents.map { document throws(StoreError) in
@@ -115,7 +115,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
 
     // MARK: - Reads and deletes
 
-    public func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document] {
+    func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document] {
         if let limit, limit <= 0 { return [] }  // MongoDB reads a limit of 0 as "no limit".
         let query = try BSONCodec.encode(filter.mongoQuery)
         var options = Document()
@@ -129,14 +129,14 @@ public final class MongoStore: DocumentStore, SchemaStore {
         }
     }
 
-    public func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
+    func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
         let query = try BSONCodec.encode(filter.mongoQuery)
         return try await withCollection(collection, on: readPool) { [self] handle throws(StoreError) in
             try count(handle, query: query, context: "count in \(collection)")
         }
     }
 
-    public func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
+    func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
         try await deleteOldestFirst(from: collection, matching: try BSONCodec.encode(filter.mongoQuery), limit: limit)
     }
 

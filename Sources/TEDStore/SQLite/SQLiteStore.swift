@@ -36,7 +36,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 
     // MARK: - Writes
 
-    public func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+    func insert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
         guard !documents.isEmpty else { return WriteOutcome() }
         let table = try SQLiteTable(collection)
         let sql = table.insertSQL(onConflict: "DO NOTHING")
@@ -49,7 +49,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
         }
     }
 
-    public func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
+    func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
         guard !documents.isEmpty else { return WriteOutcome() }
         let table = try SQLiteTable(collection)
         // The WHERE skips rewriting an identical document; like MongoDB's matched count, it still counts as written.
@@ -94,7 +94,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 
     // MARK: - Reads and deletes
 
-    public func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document] {
+    func find(_ collection: CollectionName, where filter: DocumentFilter, sort: DocumentSort?, limit: Int?) async throws(StoreError) -> [Document] {
         if let limit, limit <= 0 { return [] }  // as MongoStore: MongoDB would read 0 as "no limit"
         let table = try SQLiteTable(collection)
         var query = try SQLiteFilter(filter, on: table)
@@ -114,7 +114,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
         }
     }
 
-    public func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
+    func count(_ collection: CollectionName, where filter: DocumentFilter) async throws(StoreError) -> Int {
         let table = try SQLiteTable(collection)
         let query = try SQLiteFilter(filter, on: table)
         let sql = "SELECT count(*) FROM \(table.quoted) WHERE \(query.sql)"
@@ -126,7 +126,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
         }
     }
 
-    public func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
+    func delete(from collection: CollectionName, where filter: DocumentFilter, limit: Int) async throws(StoreError) -> Int {
         guard limit > 0 else { return 0 }
         let table = try SQLiteTable(collection)
         var query = try SQLiteFilter(filter, on: table)

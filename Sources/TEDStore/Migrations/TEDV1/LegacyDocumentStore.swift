@@ -7,6 +7,11 @@ protocol LegacyDocumentStore: DocumentStore {
     func legacyDocuments(in collection: CollectionName, keyedBy keyField: String, limit: Int) async throws(StoreError) -> [LegacyDocument]
     /// Deletes these documents by their original `_id`; returns how many went.
     func deleteLegacyDocuments(_ documents: [LegacyDocument], from collection: CollectionName) async throws(StoreError) -> Int
+    /// The games stored under these `_id`s (this service's keys, `game_id`).
+    func games(keyed gameIDs: [String]) async throws(StoreError) -> [Document]
+    /// Inserts the rekeyed copies of TED-V1 games; a copy whose `_id` is stored already (an interrupted run's) is
+    /// left as it is.
+    func insertRekeyedGames(_ games: [Document]) async throws(StoreError)
 }
 
 /// A document TED-V1 wrote, decoded (its ObjectIds as 24-digit hex strings), with its `_id` kept in its stored

@@ -27,7 +27,7 @@ struct TEDV1Adoption {
         var rekeyed = 0
         while true {
             let batch = try await legacy.legacyDocuments(in: .games, keyedBy: "game_id", limit: Self.batchSize)
-            let done = try await rekey(batch)
+            let done = try await rekey(batch, in: legacy)
             // A batch that moves nothing holds only games left in place (reported): stop rather than read them again.
             guard !done.isEmpty else { break }
             rekeyed += try await legacy.deleteLegacyDocuments(done, from: .games)
@@ -38,9 +38,8 @@ struct TEDV1Adoption {
     }
 
     /// Stores each game of `batch` under `_id: game_id` and returns those whose old document may now go.
-    private func rekey(_ batch: [LegacyDocument]) async throws(StoreError) -> [LegacyDocument] {
-        let gameIDs = batch.compactMap { $0.document["game_id"]?.stringValue }
-        let current = try await store.find(.games, where: .ids(gameIDs), sort: nil, limit: nil)
+    private func rekey(_ batch: [LegacyDocument], in legacy: any LegacyDocumentStore) async throws(StoreError) -> [LegacyDocument] {
+        let current = try await legacy.games(keyed: batch.compactMap { $0.document["game_id"]?.stringValue })
         var copies: [Document] = []
         var merges: [(old: LegacyDocument, record: StoreRecord)] = []
         var done: [LegacyDocument] = []
@@ -63,7 +62,7 @@ struct TEDV1Adoption {
         }
         // The lock keeps other runners out and the service is stopped during an upgrade, so no copy is written
         // between the read above and this insert.
-        _ = try await store.insert(copies, into: .games)
+        try await legacy.insertRekeyedGames(copies)
         let fates = try await store.write(merges.map(\.record), to: .games)
         for (merge, fate) in zip(merges, fates) {
             switch fate {
