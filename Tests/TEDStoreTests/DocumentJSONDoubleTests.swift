@@ -26,7 +26,7 @@ import Testing
     /// Decimals as an ingest parses them (`m / 10^k`), and arbitrary doubles, around every magnitude the short
     /// path takes or leaves; a fixed seed so a failure replays.
     @Test func randomValuesAreWrittenAsDescriptionWritesThem() throws {
-        var random = SplitMix(state: 0x5EED)
+        var random = SeededRandom(seed: 0x5EED)
         for _ in 0..<200_000 {
             let places = Int(random.next() % 9)
             // Few digits or many, so small magnitudes come up too.
@@ -41,17 +41,6 @@ import Testing
                     return
                 }
             }
-        }
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

@@ -366,7 +366,7 @@ import Testing
         let records = Self.ticks("a", 0..<1500) + [Self.game("g")] + Self.ticks("b", 0..<500)
         let path = try await Self.makeFile(records)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        var random = DamageRandom(seed: 42)
+        var random = SeededRandom(seed: 42)
         let start = bytes.count / 2
         for offset in start..<min(bytes.count, start + 3 * 4096) { bytes[offset] = UInt8.random(in: 0...255, using: &random) }
         try bytes.write(to: URL(fileURLWithPath: path))
@@ -397,7 +397,7 @@ import Testing
         let records = Self.ticks("a", 0..<250) + [Self.game("g1"), Self.prediction("a", 3)] + Self.ticks("b", 0..<50)
         let pristine = try await Self.makeFile(records)
         let original = try Data(contentsOf: URL(fileURLWithPath: pristine))
-        var random = DamageRandom(seed: 7)
+        var random = SeededRandom(seed: 7)
         for round in 0..<16 {
             let path = Self.path(in: try TestEnvironment.temporaryDirectory())
             try FileManager.default.createDirectory(
@@ -459,19 +459,5 @@ import Testing
         #expect(batches.flatMap(\.records).count == 10_000)
         #expect(spool.isEmpty)
         await spool.close()
-    }
-}
-
-/// A seeded generator, so damage is the same on every run.
-private struct DamageRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
