@@ -151,18 +151,52 @@ public final class FlushScheduler: Service, Sendable {
                     round.sourceExhausted()
                     continue
                 }
-                let started = ContinuousClock.now
-                let fates = await writeBatch(batch.records, to: batch.collection)
-                ingestor.settle(batch, fates: fates)
-                let complete = report(FateTally(fates), records: fates.count, started: started, of: batch.collection,
-                                      from: "", written: &written)
-                round.batchWritten(batch.collection, complete: complete)
+                await writeMemory(from: batch, round: &round, written: &written, deadline: deadline)
             case .finish(let spill):
                 // A collection the store cannot take now: what is pending moves to the spool (disk, not memory).
                 if spill { await spillToSpool() }
                 return round.succeeded
             }
         }
+    }
+
+    /// Batches of memory being written at once. With one, the store sat idle between batches while the flush task
+    /// waited for a core to settle the last one and take the next (about fifty 1-10 ms gaps in a 100k-record drain
+    /// on a busy machine, a quarter of its time); with the next batch already written beside it, the store goes on
+    /// at once. Writes commute, so the two may finish in either order.
+    static var batchesInFlight: Int { 2 }
+
+    /// Writes memory's batches, starting with `first`, until memory has nothing left for the collections not yet
+    /// failed this round or the flush must stop; each batch is settled and reported as its write ends.
+    private func writeMemory(from first: PendingQueue.Batch, round: inout FlushRound,
+                             written: inout [CollectionName: Int], deadline: Date?) async {
+        await withTaskGroup(of: (batch: PendingQueue.Batch, fates: [RecordFate], started: ContinuousClock.Instant).self) { group in
+            var next: PendingQueue.Batch? = first
+            var inFlight = 0
+            while next != nil || inFlight > 0 {
+                if let batch = next {
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        return (batch, await self.writeBatch(batch.records, to: batch.collection), started)
+                    }
+                    inFlight += 1
+                    next = inFlight < Self.batchesInFlight ? takeNextBatch(round, deadline) : nil
+                    if next != nil { continue }
+                }
+                guard let done = await group.next() else { break }
+                inFlight -= 1
+                ingestor.settle(done.batch, fates: done.fates)
+                let complete = report(FateTally(done.fates), records: done.fates.count, started: done.started,
+                                      of: done.batch.collection, from: "", written: &written)
+                round.batchWritten(done.batch.collection, complete: complete)
+                next = takeNextBatch(round, deadline)
+            }
+        }
+    }
+
+    /// The next batch of memory for a collection the round has not left out, unless the flush must stop.
+    private func takeNextBatch(_ round: FlushRound, _ deadline: Date?) -> PendingQueue.Batch? {
+        shouldStop(before: deadline) ? nil : ingestor.takeBatch(limit: batchSize, excluding: round.failed)
     }
 
     /// Whether a flush stops before its next batch: the flag went off, its deadline passed, or shutdown began during

@@ -20,12 +20,16 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     let faults = Mutex(Faults())
     /// Told of every record write before it happens: an event a test can wait on, or act on, instead of polling.
     let beforeWrite: @Sendable (CollectionName) -> Void
+    /// Awaited before every record write reaches the store: a test holds a write there until something happens.
+    let holdingWrite: @Sendable (CollectionName) async -> Void
 
     init(_ base: any DocumentStore, refuses: @escaping @Sendable (StoreRecord) -> Bool = { _ in false },
-         beforeWrite: @escaping @Sendable (CollectionName) -> Void = { _ in }) {
+         beforeWrite: @escaping @Sendable (CollectionName) -> Void = { _ in },
+         holdingWrite: @escaping @Sendable (CollectionName) async -> Void = { _ in }) {
         self.base = base
         self.refuses = refuses
         self.beforeWrite = beforeWrite
+        self.holdingWrite = holdingWrite
     }
 
     var backend: StoreBackend { base.backend }
@@ -36,6 +40,7 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
 
     func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> [RecordFate] {
         beforeWrite(collection)
+        await holdingWrite(collection)
         let fails = faults.withLock { faults in
             faults.failing.contains(collection) || Double.random(in: 0..<1, using: &faults.random) < faults.retryableChance
         }
