@@ -69,11 +69,13 @@ let package = Package(
 
         .testTarget(name: "TEDCoreTests", dependencies: ["TEDCore", "TEDBuffers"]),
         .testTarget(name: "TEDStoreTests", dependencies: ["TEDStore", "TEDCore"]),
+        // What several test targets share: the manual service clock.
+        .target(name: "TEDTestSupport", dependencies: ["TEDPersistence"], path: "Tests/TEDTestSupport"),
         .testTarget(name: "TEDPersistenceTests", dependencies: [
-            "TEDPersistence", "TEDStore", "TEDCore", "TEDBuffers",
+            "TEDPersistence", "TEDStore", "TEDCore", "TEDBuffers", "TEDTestSupport",
         ]),
         .testTarget(name: "TEDServerTests", dependencies: [
-            "TEDServer", "TEDPersistence", "TEDStore", "TEDCore",
+            "TEDServer", "TEDPersistence", "TEDStore", "TEDCore", "TEDTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ],

@@ -35,6 +35,7 @@ public final class Ingestor: Sendable {
         var recordsDerived = 0
         var ignoredUpdates = 0
         var rejectedRequests: [String: Int] = [:]
+        var roomWaiters = RoomWaiters()
     }
 
     public let flag: PersistenceFlag
@@ -227,16 +228,53 @@ public final class Ingestor: Sendable {
     }
 
     public func settle(_ batch: PendingQueue.Batch, fates: [RecordFate]) {
-        state.withLock { $0.pending.settle(batch, fates: fates) }
+        makingRoom { $0.settle(batch, fates: fates) }
     }
 
+    /// A spill could not hand the batch on: every waiter is woken to look again, whether the spool is full now (then
+    /// waiting for room is pointless) or the records this dropped as superseded made room.
     public func putBack(_ batch: PendingQueue.Batch) {
-        state.withLock { $0.pending.putBack(batch) }
+        let waiters = state.withLock { state in
+            state.pending.putBack(batch)
+            return state.roomWaiters.removeAll()
+        }
+        for waiter in waiters { waiter.resume(returning: .handedBack) }
     }
 
     public func handOff(_ batch: PendingQueue.Batch, to term: AccountingLedger.Term) {
-        state.withLock { $0.pending.handOff(batch, to: term) }
+        makingRoom { $0.handOff(batch, to: term) }
     }
+
+    /// Runs a change of the pending queue that may shrink it, and wakes the requests the smaller count lets in.
+    private func makingRoom(_ change: (inout PendingQueue) -> Void) {
+        let ready = state.withLock { state in
+            change(&state.pending)
+            return state.roomWaiters.ready(pending: state.pending.count)
+        }
+        for waiter in ready { waiter.resume(returning: .room) }
+    }
+
+    /// Returns once at most `limit` records are pending (`.room`), once a spill hands its records back
+    /// (`.handedBack`), or once the task is cancelled. The flush wakes it: settling a batch, handing one to the spool.
+    func waitForRoom(pendingAtMost limit: Int) async -> RoomWaiters.Wake {
+        let id = state.withLock { $0.roomWaiters.takeID() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<RoomWaiters.Wake, Never>) in
+                let now = state.withLock { state -> RoomWaiters.Wake? in
+                    if Task.isCancelled { return .cancelled }
+                    if state.pending.count <= limit { return .room }
+                    state.roomWaiters.add(id: id, pendingAtMost: limit, continuation: continuation)
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            state.withLock { $0.roomWaiters.remove(id: id) }?.resume(returning: .cancelled)
+        }
+    }
+
+    /// Requests waiting for room now.
+    var roomWaiterCount: Int { state.withLock { $0.roomWaiters.count } }
 
     // MARK: Reads (served from memory whatever the flag)
 

@@ -63,23 +63,61 @@ public final class PersistenceRuntime: Sendable {
         return nil
     }
 
+    /// How a `waitForRoom` ended.
+    public enum RoomWait: Sendable, Equatable {
+        /// There was room, or nothing to wait for (flag off, durable mode, no spool, the spool full).
+        case notNeeded
+        /// The flush made room while the request waited.
+        case roomMade
+        /// The spool refused a spill for lack of room while the request waited: the queue's cap and the overflow
+        /// policy apply.
+        case spoolFull
+        /// No room within the limit.
+        case timedOut
+        /// The request's task was cancelled.
+        case cancelled
+    }
+
     /// With a spool, memory holds twice the high-water mark at most while the spool has room: past it, an ingest
     /// request waits (at most `limit`) for the spill to make room, so a client faster than the disk is slowed to its
     /// pace instead of memory filling up to `PERSISTENCE_MAX_PENDING` and records being dropped or refused. Returns
     /// at once when nothing is queued (flag off, durable mode), without a spool, or once the spool is full: then the
-    /// pending queue's cap and the overflow policy apply.
-    public func waitForRoom(for incoming: Int, limit: Duration = .seconds(2)) async {
-        guard flag.isEnabled, settings.ingestDurability == .memory, let spool, !spool.isFull else { return }
+    /// pending queue's cap and the overflow policy apply. The ingestor wakes the request when the flush makes room;
+    /// nothing polls.
+    @discardableResult
+    public func waitForRoom(for incoming: Int, limit: Duration = .seconds(2)) async -> RoomWait {
+        guard flag.isEnabled, settings.ingestDurability == .memory, let spool, !spool.isFull else { return .notNeeded }
         // The spill starts at the high-water mark; the second half lets ingest go on while it runs.
         let ceiling = min(2 * ingestor.highWater, ingestor.pendingCapacity)
         // Room for twice the events: a game's rug also resolves its predictions and side bets, which may add records.
         // A request larger than the ceiling waits for an empty queue, not forever.
-        let needed = min(2 * incoming, ceiling)
-        guard ingestor.pendingCount + needed > ceiling else { return }
+        let pendingAtMost = ceiling - min(2 * incoming, ceiling)
+        guard ingestor.pendingCount > pendingAtMost else { return .notNeeded }
         ingestor.askForRoom()
-        let deadline = ContinuousClock.now + limit
-        while ingestor.pendingCount + needed > ceiling, ContinuousClock.now < deadline, !spool.isFull {
-            try? await Task.sleep(for: .milliseconds(2))
+        let ingestor = self.ingestor
+        // Off the common path (the queue is past twice the high-water mark), so a timer task per waiting request is fine.
+        return await withTaskGroup(of: RoomWait.self) { group in
+            group.addTask {
+                while !spool.isFull {
+                    switch await ingestor.waitForRoom(pendingAtMost: pendingAtMost) {
+                    case .room: return .roomMade
+                    case .cancelled: return .cancelled
+                    case .handedBack: continue
+                    }
+                }
+                return .spoolFull
+            }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: limit)
+                    return .timedOut
+                } catch {
+                    return .cancelled
+                }
+            }
+            let first = await group.next() ?? .cancelled
+            group.cancelAll()
+            return first
         }
     }
 

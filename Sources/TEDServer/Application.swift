@@ -13,7 +13,8 @@ public enum TEDApplication {
 
     public static func router(runtime: PersistenceRuntime, registry: PrometheusCollectorRegistry?, version: String,
                               jobs: JobsStatus? = nil,
-                              rateLimit: RateLimiter<TEDRequestContext>.Buckets? = nil) -> Router<TEDRequestContext> {
+                              rateLimit: RateLimiter<TEDRequestContext>.Buckets? = nil,
+                              bodyDeadlines: BodyDeadlines? = nil) -> Router<TEDRequestContext> {
         let router = Router(context: TEDRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
         if !runtime.settings.corsOrigins.isEmpty {
@@ -29,7 +30,9 @@ public enum TEDApplication {
                      crossSite: CrossSiteWriteGuard(allowedOrigins: Set(runtime.settings.corsOrigins)),
                      bodyReader: IngestBodyReader(budget: BodyBudget(limit: runtime.settings.ingestBodyBudgetBytes),
                                                   maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
-                                                  timeout: runtime.settings.ingestBodyTimeout),
+                                                  // Without the running service of `make` (tests), bodies have no time limit.
+                                                  deadlines: bodyDeadlines ?? BodyDeadlines(timeout: runtime.settings.ingestBodyTimeout,
+                                                                                             clock: SystemClock())),
                      maxEvents: maxEventsPerRequest).register(on: router)
         HistoryRoutes(runtime: runtime).register(on: router)
         PersistenceRoutes(runtime: runtime, access: access, jobs: jobs).register(on: router)
@@ -52,10 +55,11 @@ public enum TEDApplication {
         return router
     }
 
+    /// `bodyDeadlines` must run in the same service group (it enforces `INGEST_BODY_TIMEOUT_SECONDS`).
     public static func make(runtime: PersistenceRuntime, registry: PrometheusCollectorRegistry?, version: String,
-                            jobs: JobsStatus?, logger: Logger) -> some ApplicationProtocol {
+                            jobs: JobsStatus?, bodyDeadlines: BodyDeadlines, logger: Logger) -> some ApplicationProtocol {
         Application(
-            router: router(runtime: runtime, registry: registry, version: version, jobs: jobs),
+            router: router(runtime: runtime, registry: registry, version: version, jobs: jobs, bodyDeadlines: bodyDeadlines),
             // A connection silent for 30 s is closed: a client that stalls mid-request can neither hold it forever
             // nor keep a graceful shutdown (and the final flush behind it) waiting. Keep-alive clients reconnect.
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),

@@ -17,7 +17,10 @@ struct IngestBodyReader: Sendable {
 
     let budget: BodyBudget
     let maxBodyBytes: Int
-    let timeout: Duration
+    /// The time limit, and the service that enforces it.
+    let deadlines: BodyDeadlines
+
+    var timeout: Duration { deadlines.timeout }
 
     /// The whole body; its bytes stay held by `reservation` until the caller releases it.
     func read(_ request: Request, holding reservation: BodyBudget.Reservation) async -> Result<ByteBuffer, Failure> {
@@ -28,18 +31,16 @@ struct IngestBodyReader: Sendable {
         }
         let body = request.body
         let limit = maxBodyBytes
-        let timeout = timeout
-        // The body and a timer race; the loser is cancelled. Cancelling the read ends the connection's inbound
-        // stream, so a stalled client is answered 408 and then disconnected rather than drained.
-        return await withTaskGroup(of: Result<ByteBuffer, Failure>.self) { group in
-            group.addTask { await Self.collect(body, upTo: limit, holding: reservation) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return .failure(.timedOut)
-            }
-            let first = await group.next() ?? .failure(.timedOut)
+        let deadlines = deadlines
+        let id = deadlines.begin()
+        // The body arrives in a child task, so the request can cancel it: at the deadline `BodyDeadlines` wakes the
+        // request, whose cancelling the read ends the connection's inbound stream (a stalled client is answered 408
+        // and then disconnected rather than drained).
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask { deadlines.finish(id, await Self.collect(body, upTo: limit, holding: reservation)) }
+            let outcome = await deadlines.outcome(of: id)
             group.cancelAll()
-            return first
+            return outcome
         }
     }
 

@@ -76,7 +76,11 @@ struct ServeCommand: AsyncParsableCommand {
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
                                          statistics: statistics, spool: spool, flagHistory: flagHistory, requestFlush: requestFlush)
         services.append(TimelineSampler(runtime: runtime, clock: clock))
-        let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs, logger: logger)
+        // Before the HTTP server in the list, so it stops after the last request is answered.
+        let bodyDeadlines = BodyDeadlines(timeout: settings.ingestBodyTimeout, clock: clock)
+        services.append(bodyDeadlines)
+        let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs,
+                                      bodyDeadlines: bodyDeadlines, logger: logger)
         // Shutdown runs in reverse order: the HTTP server stops accepting first, then the flush drains.
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) } + [.init(service: BoundedShutdown(inner: app, grace: settings.shutdownGrace))],

@@ -2,25 +2,47 @@ import Hummingbird
 import NIOCore
 import Testing
 import TEDCore
+import TEDTestSupport
 @testable import TEDServer
 
 /// The request-body budget and the body timeout, driven through `IngestRoutes` with bodies whose arrival the test
-/// controls (a stalled upload is a stream that is never finished).
+/// controls (a stalled upload is a stream that is never finished), and time that moves only when the test moves it.
 @Suite struct IngestBodyBudgetTests {
     struct Setup {
         let fixture: HTTPTests.Fixture
         let budget: BodyBudget
         let routes: IngestRoutes
+        let clock: ManualClock
+        let deadlines: BodyDeadlines
+
+        /// Starts an ingest request of `declaring` bytes whose body is `upload`; its answer is the task's value.
+        func answer(to upload: Upload, declaring length: Int) -> Task<Response, Never> {
+            Task { [routes, body = upload.body] in
+                await routes.ingest(IngestBodyBudgetTests.request(body, declaring: length), rawGameState: false)
+            }
+        }
+
+        /// Runs `body` with the deadlines' sweeper running on the manual clock, parked before `body` starts.
+        func sweeping(_ body: () async throws -> Void) async throws {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await deadlines.run() }
+                try await clock.waitForSleepers(1)
+                try await body()
+                group.cancelAll()
+            }
+        }
     }
 
     static func setup(budget limit: Int, timeout: Duration = .seconds(30), maxBodyBytes: Int = 4096) throws -> Setup {
         let fixture = try HTTPTests.fixture()
         let budget = BodyBudget(limit: limit)
+        let clock = ManualClock()
+        let deadlines = BodyDeadlines(timeout: timeout, clock: clock)
         let routes = IngestRoutes(runtime: fixture.runtime, access: AccessControl(ingestToken: nil, adminToken: nil),
                                   crossSite: CrossSiteWriteGuard(allowedOrigins: []),
-                                  bodyReader: IngestBodyReader(budget: budget, maxBodyBytes: maxBodyBytes, timeout: timeout),
+                                  bodyReader: IngestBodyReader(budget: budget, maxBodyBytes: maxBodyBytes, deadlines: deadlines),
                                   maxEvents: 100)
-        return Setup(fixture: fixture, budget: budget, routes: routes)
+        return Setup(fixture: fixture, budget: budget, routes: routes, clock: clock, deadlines: deadlines)
     }
 
     /// A game-state event padded with spaces to `size` bytes: valid JSON of any length.
@@ -92,9 +114,7 @@ import TEDCore
         // A slow upload: 900 bytes announced, 800 sent, the rest later.
         var upload = Upload()
         var slow = Self.event(tick: 1, size: 900)
-        let slowAnswer = Task { [body = upload.body] in
-            await s.routes.ingest(Self.request(body, declaring: 900), rawGameState: false)
-        }
+        let slowAnswer = s.answer(to: upload, declaring: 900)
         await upload.send(slow.readSlice(length: 800)!)
         #expect(s.budget.inUse == 800)
 
@@ -119,19 +139,54 @@ import TEDCore
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func aStalledBodyIsA408AndGivesItsBytesBack() async throws {
-        let s = try Self.setup(budget: 1000, timeout: .milliseconds(300))
-        var upload = Upload()
-        var stalled = Self.event(tick: 1, size: 900)
-        let answer = Task { [body = upload.body] in
-            await s.routes.ingest(Self.request(body, declaring: 900), rawGameState: false)
+    func aStalledBodyIsA408AtItsDeadlineAndGivesItsBytesBack() async throws {
+        let s = try Self.setup(budget: 1000, timeout: .seconds(5))
+        try await s.sweeping {
+            var upload = Upload()
+            var stalled = Self.event(tick: 1, size: 900)
+            let answer = s.answer(to: upload, declaring: 900)
+            await upload.send(stalled.readSlice(length: 800)!)
+            #expect(s.deadlines.count == 1)
+            s.clock.advance(by: .seconds(5))
+            let response = await answer.value
+            #expect(response.status == .requestTimeout)
+            #expect(response.headers[.connection] == "close")
+            #expect(s.budget.inUse == 0)
+            #expect(s.deadlines.count == 0)
+            let next = await s.routes.ingest(Self.request(Self.event(tick: 2, size: 900)), rawGameState: false)
+            #expect(next.status == .accepted)
+            #expect(s.deadlines.count == 0)
         }
-        await upload.send(stalled.readSlice(length: 800)!)
-        let response = await answer.value
-        #expect(response.status == .requestTimeout)
-        #expect(s.budget.inUse == 0)
-        let next = await s.routes.ingest(Self.request(Self.event(tick: 2, size: 900)), rawGameState: false)
-        #expect(next.status == .accepted)
+    }
+
+    /// Each body has its own deadline, counted from the start of its request: chunks arriving do not extend it, and a
+    /// later request is not cut at an earlier one's deadline.
+    @Test(.timeLimit(.minutes(1)))
+    func eachBodyHasItsOwnDeadlineFromItsStart() async throws {
+        let s = try Self.setup(budget: 10_000, timeout: .seconds(5))
+        try await s.sweeping {
+            var early = Upload()
+            var earlyBody = Self.event(tick: 1, size: 900)
+            let earlyAnswer = s.answer(to: early, declaring: 900)
+            await early.send(earlyBody.readSlice(length: 100)!)
+            // Not a wake-up yet: the sweeper sleeps until the first deadline, 5 s after the start.
+            s.clock.advance(by: .seconds(3))
+            var late = Upload()
+            var lateBody = Self.event(tick: 2, size: 900)
+            let lateAnswer = s.answer(to: late, declaring: 900)
+            await late.send(lateBody.readSlice(length: 100)!)
+            await early.send(earlyBody.readSlice(length: 100)!)
+            #expect(s.deadlines.count == 2)
+            // At 5 s the early body's deadline passes, not the late one's (8 s): the sweeper parks again until then.
+            try await s.clock.step(by: .seconds(2))
+            #expect(await earlyAnswer.value.status == .requestTimeout)
+            #expect(s.deadlines.count == 1)
+            await late.send(lateBody)
+            late.finish()
+            #expect(await lateAnswer.value.status == .accepted)
+            #expect(s.deadlines.count == 0)
+            #expect(s.budget.inUse == 0)
+        }
     }
 
     @Test(.timeLimit(.minutes(1)))
