@@ -28,7 +28,8 @@ public enum TEDApplication {
         let access = AccessControl(ingestToken: runtime.settings.ingestToken, adminToken: runtime.settings.adminToken)
         IngestRoutes(runtime: runtime, access: access,
                      crossSite: CrossSiteWriteGuard(allowedOrigins: Set(runtime.settings.corsOrigins)),
-                     bodyReader: IngestBodyReader(budget: BodyBudget(limit: runtime.settings.ingestBodyBudgetBytes),
+                     bodyReader: IngestBodyReader(budget: BodyBudget(limit: runtime.settings.ingestBodyBudgetBytes,
+                                                                          largestBody: runtime.settings.ingestMaxBodyBytes),
                                                   maxBodyBytes: runtime.settings.ingestMaxBodyBytes,
                                                   // Without the running service of `make` (tests), bodies have no time limit.
                                                   deadlines: bodyDeadlines ?? BodyDeadlines(timeout: runtime.settings.ingestBodyTimeout,

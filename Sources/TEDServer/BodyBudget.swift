@@ -5,28 +5,44 @@ import Synchronization
 /// in full until the connection's idle timeout: a few hundred of them took the process past a gigabyte. Each request
 /// holds a `Reservation` for the bytes it has received, and gives it back when it is answered, so the
 /// bodies in memory never add up to more than `limit`; past it a request is refused at once.
+///
+/// Large bodies may not take the last `reservedForSmallBodies` bytes: stalled large uploads fill the rest and are then
+/// refused, while the ordinary small requests of live clients are still served. Without the reserve they were served
+/// only when the uploads happened to leave a few kilobytes free (2 of 10 in `scripts/faults` case 8 on a busy machine).
 final class BodyBudget: Sendable {
     let limit: Int
+    let reservedForSmallBodies: Int
     private let used = Mutex(0)
+    /// A body this size or smaller is small: one request of live events is a few kilobytes.
+    static let smallBodyBytes = 64 << 10
 
-    init(limit: Int) {
+    /// `largestBody` (`INGEST_MAX_BODY_BYTES`) must always fit: the reserve is an eighth of the budget, less if the
+    /// largest body needs it.
+    init(limit: Int, largestBody: Int) {
         self.limit = limit
+        reservedForSmallBodies = max(0, min(limit / 8, limit - largestBody))
     }
 
     /// Bytes held by requests now.
     var inUse: Int { used.withLock { $0 } }
 
-    /// Whether `bytes` more would fit now (a hint: another request may take them first).
+    /// Whether a body of `bytes` would fit now (a hint: another request may take them first).
     func hasRoom(for bytes: Int) -> Bool {
-        used.withLock { bytes <= limit - $0 }
+        used.withLock { bytes <= available(toBodyOf: bytes, used: $0) }
+    }
+
+    /// What a body that has reached `total` bytes may still take.
+    private func available(toBodyOf total: Int, used: Int) -> Int {
+        limit - used - (total > Self.smallBodyBytes ? reservedForSmallBodies : 0)
     }
 
     /// A reservation holding nothing yet.
     func reservation() -> Reservation { Reservation(budget: self) }
 
-    fileprivate func take(_ bytes: Int) -> Bool {
+    /// Takes `bytes` more for a body that then holds `total`.
+    fileprivate func take(_ bytes: Int, toHold total: Int) -> Bool {
         used.withLock { used in
-            guard bytes <= limit - used else { return false }
+            guard bytes <= available(toBodyOf: total, used: used) else { return false }
             used += bytes
             return true
         }
@@ -52,7 +68,7 @@ final class BodyBudget: Sendable {
         func hold(atLeast total: Int) -> Bool {
             held.withLock { held in
                 guard total > held else { return true }
-                guard budget.take(total - held) else { return false }
+                guard budget.take(total - held, toHold: total) else { return false }
                 held = total
                 return true
             }

@@ -35,7 +35,7 @@ import TEDTestSupport
 
     static func setup(budget limit: Int, timeout: Duration = .seconds(30), maxBodyBytes: Int = 4096) throws -> Setup {
         let fixture = try HTTPTests.fixture()
-        let budget = BodyBudget(limit: limit)
+        let budget = BodyBudget(limit: limit, largestBody: maxBodyBytes)
         let clock = ManualClock()
         let deadlines = BodyDeadlines(timeout: timeout, clock: clock)
         let routes = IngestRoutes(runtime: fixture.runtime, access: AccessControl(ingestToken: nil, adminToken: nil),
@@ -135,6 +135,44 @@ import TEDTestSupport
         #expect(s.budget.inUse == 0)
         let retried = await s.routes.ingest(Self.request(Self.event(tick: 2, size: 300)), rawGameState: false)
         #expect(retried.status == .accepted)
+        #expect(s.budget.inUse == 0)
+    }
+
+    /// Large bodies fill the budget only up to the share kept for small ones: while a stalled upload holds nearly all
+    /// it may, a second large body is refused (announced or not) and an ordinary event is still served.
+    @Test(.timeLimit(.minutes(1)))
+    func stalledLargeUploadsLeaveRoomForSmallBodies() async throws {
+        let s = try Self.setup(budget: 1 << 20, maxBodyBytes: 512 << 10)
+        #expect(s.budget.reservedForSmallBodies == 128 << 10)
+        var upload = Upload()
+        var stalled = Self.event(tick: 1, size: 500_000)
+        let stalledAnswer = s.answer(to: upload, declaring: 500_000)
+        await upload.send(stalled.readSlice(length: 400_000)!)
+        var second = Upload()
+        var secondBody = Self.event(tick: 2, size: 500_000)
+        let secondAnswer = s.answer(to: second, declaring: 500_000)
+        await second.send(secondBody.readSlice(length: 400_000)!)
+        #expect(s.budget.inUse == 800_000)
+
+        // 248,576 bytes are left, 117,504 of them for large bodies: 200 KB is refused, announced or not.
+        for declare in [true, false] {
+            let large = await s.routes.ingest(Self.request(Self.event(tick: 3, size: 200_000), declare: declare), rawGameState: false)
+            #expect(large.status == .serviceUnavailable, "declared: \(declare)")
+        }
+        #expect(s.budget.inUse == 800_000)
+        // Two 60 KB requests fit in the reserve: small bodies are served while the uploads hold their bytes.
+        for tick in 4...5 {
+            let small = await s.routes.ingest(Self.request(Self.event(tick: tick, size: 60_000)), rawGameState: false)
+            #expect(small.status == .accepted)
+        }
+
+        // One after the other: the first's last 100 KB leave too little for the second's until it is answered.
+        await upload.send(stalled)
+        upload.finish()
+        #expect(await stalledAnswer.value.status == .accepted)
+        await second.send(secondBody)
+        second.finish()
+        #expect(await secondAnswer.value.status == .accepted)
         #expect(s.budget.inUse == 0)
     }
 
