@@ -259,8 +259,7 @@ import Testing
         let now = Date()
         #expect(try await store.acquireLease(MigrationLock.name, owner: "other-host:42", now: now, expiresAt: now.addingTimeInterval(60)))
         var options = MigrationRunner.Options()
-        // Long enough for a first attempt on a loaded machine to see the lock held and say it waits.
-        options.lockTimeout = .seconds(2)
+        options.lockTimeout = .milliseconds(300)
         options.lockPollInterval = .milliseconds(50)
         let events = EventLog()
 

@@ -19,13 +19,15 @@ struct MigrationLock: Sendable {
         var reportedWaiting = false
         while true {
             if try await take() { return }
-            let waited = start.duration(to: clock.now)
-            guard waited < timeout else {
-                throw MigrationError.lockTimeout(waitedSeconds: waited.seconds, holder: await holder())
-            }
+            // Said as soon as the lock is found held, even when the time is already up: an operator sees why the run
+            // waited before it fails (a slow first attempt used to skip the line).
             if !reportedWaiting {
                 report(.waitingForLock)
                 reportedWaiting = true
+            }
+            let waited = start.duration(to: clock.now)
+            guard waited < timeout else {
+                throw MigrationError.lockTimeout(waitedSeconds: waited.seconds, holder: await holder())
             }
             do {
                 try await Task.sleep(for: min(pollInterval, timeout - waited))
