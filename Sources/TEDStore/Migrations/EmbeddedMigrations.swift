@@ -17,6 +17,7 @@ public enum EmbeddedMigrations {
         File(name: "0001_initial.json", contents: initial),
         File(name: "0002_flag_history.json", contents: flagHistory),
         File(name: "sqlite/0003_tick_sample_columns.json", contents: sqliteTickSampleColumns),
+        File(name: "sqlite/0004_prediction_columns.json", contents: sqlitePredictionColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -111,6 +112,24 @@ public enum EmbeddedMigrations {
   "down": {
     "layouts": [
       { "collection": "tick_samples", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0004_prediction_columns.json, byte for byte.
+    private static let sqlitePredictionColumns = #"""
+{
+  "description": "SQLite only: predictions in real columns (a column per field of the stored prediction: ids and model as text, ticks as integers, confidence as a real, timestamps in epoch ms, flags 0 or 1, uncertainty_bounds, features_used and error_metrics as JSON) instead of one JSON document per row, so outcome resolution, analytics and the hourly aggregate read plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0004.",
+  "up": {
+    "layouts": [
+      { "collection": "predictions", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "predictions", "layout": "documents" }
     ]
   }
 }

@@ -2,7 +2,7 @@ import Foundation
 import TEDCore
 
 /// Stored games in SQLite: pages through the `created_at` column, a game by primary key, its predictions and side
-/// bets through the `game_id` expression the migrations index.
+/// bets through the `game_id` field the migrations index (a column, or an expression over `doc`).
 extension SQLiteStore {
     public func latestGames(limit: Int, before: Date?) async throws(StoreError) -> [Document] {
         guard limit > 0 else { return [] }
@@ -43,9 +43,9 @@ extension SQLiteStore {
                                   _ database: SQLiteDatabase) throws(StoreError) -> [Document] {
         guard try database.tableExists(table.name) else { return [] }
         let sql = """
-            SELECT doc FROM \(table.quoted) WHERE json_extract(doc, '$.game_id') = ?1
-            ORDER BY json_extract(doc, '$.\(tickField)'), _id
+            SELECT \(table.selectList) FROM \(table.quoted) WHERE \(try SQLiteField("game_id", in: table).expression) = ?1
+            ORDER BY \(try SQLiteField(tickField, in: table).expression), _id
             """
-        return try database.rows(sql, [.text(gameID)]) { row throws(StoreError) in try row.document(0) }
+        return try database.rows(sql, [.text(gameID)]) { row throws(StoreError) in try table.document(in: row) }
     }
 }
