@@ -18,6 +18,7 @@ public enum EmbeddedMigrations {
         File(name: "0002_flag_history.json", contents: flagHistory),
         File(name: "sqlite/0003_tick_sample_columns.json", contents: sqliteTickSampleColumns),
         File(name: "sqlite/0004_prediction_columns.json", contents: sqlitePredictionColumns),
+        File(name: "sqlite/0005_side_bet_columns.json", contents: sqliteSideBetColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -130,6 +131,24 @@ public enum EmbeddedMigrations {
   "down": {
     "layouts": [
       { "collection": "predictions", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0005_side_bet_columns.json, byte for byte.
+    private static let sqliteSideBetColumns = #"""
+{
+  "description": "SQLite only: side_bets in real columns (a column per field of the stored side bet: ids, recommendation and outcome as text, ticks as integers, probability, expected value, confidence and payout as reals, timestamps in epoch ms, flags 0 or 1) instead of one JSON document per row, so outcome resolution, analytics and the hourly aggregate read plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0005.",
+  "up": {
+    "layouts": [
+      { "collection": "side_bets", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "side_bets", "layout": "documents" }
     ]
   }
 }

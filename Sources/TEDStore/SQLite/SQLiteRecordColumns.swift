@@ -1,7 +1,7 @@
 import Foundation
 import TEDCore
 
-/// A record collection kept in real columns (`predictions`): a column per top-level field of the record's
+/// A record collection kept in real columns (`predictions`, `side_bets`): a column per top-level field of the record's
 /// document, in the document's order, then `document` (STRICT). Dates are epoch milliseconds, booleans 0 or 1,
 /// sub-documents their `DocumentJSON` text. A document the columns rebuild exactly (every document the service
 /// writes) is kept in the columns alone and `document` is NULL; any other (restored from an older database, written
@@ -32,13 +32,14 @@ struct SQLiteRecordColumns: Sendable {
         }
     }
 
-    /// The fields after `_id`, in the order `Prediction.document` writes them.
+    /// The fields after `_id`, in the order the record's `document` writes them.
     let columns: [Column]
 
     /// The columns of `collection` when it has the column layout, nil for a document table.
     static func of(_ collection: CollectionName) -> SQLiteRecordColumns? {
         switch collection {
         case .predictions: predictions
+        case .sideBets: sideBets
         default: nil
         }
     }
@@ -49,6 +50,14 @@ struct SQLiteRecordColumns: Sendable {
         Column("model_version", .text), Column("timestamp", .date), Column("created_at", .date),
         Column("resolved", .boolean), Column("actual_end_tick", .integer, nullWhenEmpty: true),
         Column("end_inferred", .boolean), Column("error_metrics", .document, nullWhenEmpty: true),
+    ])
+
+    static let sideBets = SQLiteRecordColumns(columns: [
+        Column("game_id", .text), Column("placed_at_tick", .integer), Column("probability", .real),
+        Column("expected_value", .real), Column("confidence", .real), Column("recommendation", .text),
+        Column("timestamp", .date), Column("created_at", .date), Column("resolved", .boolean),
+        Column("actual_end_tick", .integer, nullWhenEmpty: true), Column("actual_outcome", .text, nullWhenEmpty: true),
+        Column("payout", .real, nullWhenEmpty: true), Column("end_inferred", .boolean),
     ])
 
     /// `_id`, the fields, `document`: the `SELECT` list of a whole row, read back by `document(_:)`.
@@ -79,9 +88,13 @@ struct SQLiteRecordColumns: Sendable {
         try statement.bind(.text(id), at: 1)
         var rebuilt: Document = ["_id": .string(id)]
         for (offset, column) in columns.enumerated() {
-            let value = document[column.field].flatMap { Self.fits($0, column.kind) ? $0 : nil }
-            try statement.bind(try Self.sqlValue(value, column.kind), at: Int32(offset + 2))
-            if let value { rebuilt.append(column.field, value) } else if column.nullWhenEmpty { rebuilt.append(column.field, .null) }
+            let value = document[column.field]
+            try statement.bind(try value.map { v throws(StoreError) in try Self.sqlValue(v, column.kind) } ?? .null, at: Int32(offset + 2))
+            if let value, Self.fits(value, column.kind) {
+                rebuilt.append(column.field, value)
+            } else if column.nullWhenEmpty {
+                rebuilt.append(column.field, .null)
+            }
         }
         let documentParameter = Int32(columns.count + 2)
         guard rebuilt != document else { return try statement.bind(.null, at: documentParameter) }
@@ -89,7 +102,7 @@ struct SQLiteRecordColumns: Sendable {
         try statement.bind(utf8: writer.bytes, at: documentParameter)
     }
 
-    /// Whether a column of `kind` keeps `value` so that it reads back equal. A REAL column reads NaN back as NULL
+    /// Whether a column of `kind` keeps `value` so that it reads back equal (else the whole document is kept too). A REAL column reads NaN back as NULL
     /// and -0.0 as 0.0 (SQLite stores integral reals as integers), so those stay in the document.
     private static func fits(_ value: DocumentValue, _ kind: Column.Kind) -> Bool {
         switch (kind, value) {
@@ -99,14 +112,19 @@ struct SQLiteRecordColumns: Sendable {
         }
     }
 
-    private static func sqlValue(_ value: DocumentValue?, _ kind: Column.Kind) throws(StoreError) -> SQLiteValue {
-        switch value {
-        case .string(let s)?: .text(s)
-        case .int64(let i)?: .int(i)
-        case .double(let d)?: .double(d)
-        case .bool(let b)?: .int(b ? 1 : 0)
-        case .date(let date)?: .int(try DocumentJSON.milliseconds(date))
-        case .document(let d)?: .text(String(decoding: try DocumentJSON.encode(d), as: UTF8.self))
+    /// What a column of `kind` holds of `value` for filters, sorts and indexes: a value of its type (any number in a
+    /// number column, as MongoDB compares numbers across types), NULL for any other.
+    private static func sqlValue(_ value: DocumentValue, _ kind: Column.Kind) throws(StoreError) -> SQLiteValue {
+        switch (kind, value) {
+        case (.text, .string(let s)): .text(s)
+        case (.integer, .int64(let i)): .int(i)
+        case (.integer, .int32(let i)): .int(Int64(i))
+        case (.real, .double(let d)): d.isNaN ? .null : .double(d)
+        case (.real, .int64(let i)): .double(Double(i))
+        case (.real, .int32(let i)): .double(Double(i))
+        case (.boolean, .bool(let b)): .int(b ? 1 : 0)
+        case (.date, .date(let date)): .int(try DocumentJSON.milliseconds(date))
+        case (.document, .document(let d)): .text(String(decoding: try DocumentJSON.encode(d), as: UTF8.self))
         default: .null
         }
     }

@@ -5,8 +5,8 @@ import TEDCore
 /// The embedded store: one SQLite file (WAL), a table per collection
 /// `"<name>"(_id TEXT PRIMARY KEY, created_at INTEGER, doc TEXT)`, where `doc` is the document as `DocumentJSON`
 /// text and `created_at` copies the document's `created_at` date in epoch milliseconds (NULL when it has none),
-/// so retention, hourly metrics and "oldest first" use a plain indexed column. `tick_samples` and `predictions`
-/// have a column per field instead (`SQLiteTickSampleColumns`, `SQLiteRecordColumns`); `SQLiteTable` and
+/// so retention, hourly metrics and "oldest first" use a plain indexed column. `tick_samples`, `predictions` and
+/// `side_bets` have a column per field instead (`SQLiteTickSampleColumns`, `SQLiteRecordColumns`); `SQLiteTable` and
 /// `SQLiteField` hide the difference from queries.
 ///
 /// It behaves like `MongoStore`: writes create missing tables, reads of a missing table find nothing and
@@ -301,7 +301,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 struct SQLiteTable: Sendable {
     let name: String
     let quoted: String
-    /// `tick_samples` and `predictions` keep their fields in columns, every other table a `doc` column.
+    /// `tick_samples`, `predictions` and `side_bets` keep their fields in columns, every other table a `doc` column.
     let layout: StoredLayout
     /// The columns of a record table in the column layout (nil for `tick_samples`, whose columns are
     /// `SQLiteTickSampleColumns`, and for a document table).
@@ -318,7 +318,7 @@ struct SQLiteTable: Sendable {
         let recordColumns = SQLiteRecordColumns.of(collection)
         let columns = collection == .tickSamples || recordColumns != nil
         guard layout != .columns || columns else {
-            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples and predictions have)")
+            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples, predictions and side_bets have)")
         }
         let layout = layout ?? (columns ? .columns : .documents)
         self.init(name: name, quoted: SQLiteTable.quote(name), layout: layout,
