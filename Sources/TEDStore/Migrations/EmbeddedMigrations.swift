@@ -19,6 +19,7 @@ public enum EmbeddedMigrations {
         File(name: "sqlite/0003_tick_sample_columns.json", contents: sqliteTickSampleColumns),
         File(name: "sqlite/0004_prediction_columns.json", contents: sqlitePredictionColumns),
         File(name: "sqlite/0005_side_bet_columns.json", contents: sqliteSideBetColumns),
+        File(name: "sqlite/0006_game_columns.json", contents: sqliteGameColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -149,6 +150,24 @@ public enum EmbeddedMigrations {
   "down": {
     "layouts": [
       { "collection": "side_bets", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0006_game_columns.json, byte for byte.
+    private static let sqliteGameColumns = #"""
+{
+  "description": "SQLite only: games in real columns (a column per field of the stored game: game_id as text, ticks and counters as integers, completeness and prices as reals, flags 0 or 1, created_at and updated_at in epoch ms) instead of one JSON document per row, so the game list, outcome resolution and the hourly aggregate read plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0006.",
+  "up": {
+    "layouts": [
+      { "collection": "games", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "games", "layout": "documents" }
     ]
   }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import TEDCore
 
-/// A record collection kept in real columns (`predictions`, `side_bets`): a column per top-level field of the record's
+/// A record collection kept in real columns (`games`, `predictions`, `side_bets`): a column per top-level field of the record's
 /// document, in the document's order, then `document` (STRICT). Dates are epoch milliseconds, booleans 0 or 1,
 /// sub-documents their `DocumentJSON` text. A document the columns rebuild exactly (every document the service
 /// writes) is kept in the columns alone and `document` is NULL; any other (restored from an older database, written
@@ -38,11 +38,22 @@ struct SQLiteRecordColumns: Sendable {
     /// The columns of `collection` when it has the column layout, nil for a document table.
     static func of(_ collection: CollectionName) -> SQLiteRecordColumns? {
         switch collection {
+        case .games: games
         case .predictions: predictions
         case .sideBets: sideBets
         default: nil
         }
     }
+
+    static let games = SQLiteRecordColumns(columns: [
+        Column("game_id", .text), Column("start_tick", .integer), Column("first_tick_seen", .integer),
+        Column("end_tick", .integer), Column("duration_ticks", .integer), Column("ticks_seen", .integer),
+        Column("completeness", .real), Column("peak_price", .real), Column("peak_tick", .integer),
+        Column("final_price", .real), Column("ended", .boolean), Column("rugged", .boolean),
+        Column("end_inferred", .boolean), Column("had_predictions", .boolean), Column("prediction_count", .integer),
+        Column("prediction_accuracy", .real, nullWhenEmpty: true), Column("side_bets_placed", .integer),
+        Column("created_at", .date), Column("updated_at", .date),
+    ])
 
     static let predictions = SQLiteRecordColumns(columns: [
         Column("game_id", .text), Column("predicted_at_tick", .integer), Column("predicted_end_tick", .integer),

@@ -5,9 +5,9 @@ import TEDCore
 /// The embedded store: one SQLite file (WAL), a table per collection
 /// `"<name>"(_id TEXT PRIMARY KEY, created_at INTEGER, doc TEXT)`, where `doc` is the document as `DocumentJSON`
 /// text and `created_at` copies the document's `created_at` date in epoch milliseconds (NULL when it has none),
-/// so retention, hourly metrics and "oldest first" use a plain indexed column. `tick_samples`, `predictions` and
-/// `side_bets` have a column per field instead (`SQLiteTickSampleColumns`, `SQLiteRecordColumns`); `SQLiteTable` and
-/// `SQLiteField` hide the difference from queries.
+/// so retention, hourly metrics and "oldest first" use a plain indexed column. The record tables (`tick_samples`,
+/// `games`, `predictions`, `side_bets`) have a column per field instead (`SQLiteTickSampleColumns`,
+/// `SQLiteRecordColumns`); `SQLiteTable` and `SQLiteField` hide the difference from queries.
 ///
 /// It behaves like `MongoStore`: writes create missing tables, reads of a missing table find nothing and
 /// create nothing, every write is idempotent by `_id` (a string here).
@@ -301,7 +301,8 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 struct SQLiteTable: Sendable {
     let name: String
     let quoted: String
-    /// `tick_samples`, `predictions` and `side_bets` keep their fields in columns, every other table a `doc` column.
+    /// The record tables (`tick_samples`, `games`, `predictions`, `side_bets`) keep their fields in columns, every
+    /// other table a `doc` column.
     let layout: StoredLayout
     /// The columns of a record table in the column layout (nil for `tick_samples`, whose columns are
     /// `SQLiteTickSampleColumns`, and for a document table).
@@ -318,7 +319,7 @@ struct SQLiteTable: Sendable {
         let recordColumns = SQLiteRecordColumns.of(collection)
         let columns = collection == .tickSamples || recordColumns != nil
         guard layout != .columns || columns else {
-            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples, predictions and side_bets have)")
+            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples, games, predictions and side_bets have)")
         }
         let layout = layout ?? (columns ? .columns : .documents)
         self.init(name: name, quoted: SQLiteTable.quote(name), layout: layout,
@@ -505,9 +506,11 @@ struct SQLiteFilter {
             bindings.append(.int(try DocumentJSON.milliseconds(date)))
             return "created_at = ?"
         }
-        // A document's `created_at` column holds dates only: any other value is compared in the JSON.
-        let column = field == "created_at" && table.layout == .documents
-            ? try SQLiteField.json(column: "doc", field: field) : try SQLiteField(field, in: table)
+        // The `created_at` column holds dates only: any other value is compared in the JSON (the whole document is
+        // kept beside the columns of a row whose `created_at` is not a date).
+        let column = field == "created_at"
+            ? try SQLiteField.json(column: table.layout == .documents ? "doc" : "document", field: field)
+            : try SQLiteField(field, in: table)
         let expression = column.expression
         let type = column.type
         switch value {

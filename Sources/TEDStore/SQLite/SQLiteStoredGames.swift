@@ -8,11 +8,11 @@ extension SQLiteStore {
         guard limit > 0 else { return [] }
         let table = try SQLiteTable(.games)
         let sql = before == nil
-            ? "SELECT doc FROM \(table.quoted) ORDER BY created_at DESC LIMIT ?1"
-            : "SELECT doc FROM \(table.quoted) WHERE created_at < ?2 ORDER BY created_at DESC LIMIT ?1"
+            ? "SELECT \(table.selectList) FROM \(table.quoted) ORDER BY created_at DESC LIMIT ?1"
+            : "SELECT \(table.selectList) FROM \(table.quoted) WHERE created_at < ?2 ORDER BY created_at DESC LIMIT ?1"
         var bindings: [SQLiteValue] = [.int(Int64(limit))]
         if let before { bindings.append(.int(try DocumentJSON.milliseconds(before))) }
-        return try await read(table, sql, bindings) { row throws(StoreError) in try row.document(0) }
+        return try await read(table, sql, bindings) { row throws(StoreError) in try table.document(in: row) }
     }
 
     public func storedGame(_ gameID: String) async throws(StoreError) -> Document? {
@@ -27,8 +27,8 @@ extension SQLiteStore {
         return try await connection.run { database throws(StoreError) in
             try database.transaction(.deferred) { () throws(StoreError) -> StoredGameDetail? in
                 guard try database.tableExists(games.name) else { return nil }
-                let sql = "SELECT doc FROM \(games.quoted) WHERE _id = ?1"
-                guard let game = try database.rows(sql, [.text(gameID)], { row throws(StoreError) in try row.document(0) }).first
+                let sql = "SELECT \(games.selectList) FROM \(games.quoted) WHERE _id = ?1"
+                guard let game = try database.rows(sql, [.text(gameID)], { row throws(StoreError) in try games.document(in: row) }).first
                 else { return nil }
                 return StoredGameDetail(
                     game: game,
