@@ -83,14 +83,16 @@ import TEDCore
         let events = MigrationTests.EventLog()
         let runner = try Self.runner(store, events: events)
         let report = try await runner.checkOnly()
-        #expect(report.pending.map(\.label) == ["0003_tick_sample_columns"])
+        #expect(report.pending.map(\.label)
+                == ["0003_tick_sample_columns", "0004_prediction_columns", "0005_side_bet_columns", "0006_game_columns"])
 
         // Until it is migrated, the flush keeps its tick samples (a retryable error) instead of refusing them.
         let sample = TickSample(gameID: "late", tick: 1, price: 2, features: nil, timestamp: Self.when, createdAt: Self.when)
         let error = await #expect(throws: StoreError.self) { try await store.write([.tickSample(sample)], to: .tickSamples) }
         #expect(error?.isRetryable == true && error?.message.contains("ted migrate") == true)
 
-        #expect(try await runner.up().applied.map(\.label) == ["0003_tick_sample_columns"])
+        #expect(try await runner.up().applied.map(\.label)
+                == ["0003_tick_sample_columns", "0004_prediction_columns", "0005_side_bet_columns", "0006_game_columns"])
         #expect(events.lines.contains("✓ Converted tick_samples to the columns layout (\(Self.documents.count) rows)"))
         #expect(try await Self.columns(of: "tick_samples", store)
                 == ["_id", "game_id", "tick", "price", "features", "timestamp", "created_at", "document"])
@@ -106,24 +108,28 @@ import TEDCore
         #expect(try await store.write([.tickSample(sample)], to: .tickSamples) == [.stored])
 
         // Down: the document layout again, each `doc` the text the older ted reads.
-        #expect(try await runner.down().reverted.map(\.label) == ["0003_tick_sample_columns"])
+        #expect(try await runner.down(steps: 4).reverted.map(\.label)
+                == ["0006_game_columns", "0005_side_bet_columns", "0004_prediction_columns", "0003_tick_sample_columns"])
         #expect(try await Self.columns(of: "tick_samples", store) == ["_id", "created_at", "doc"])
         let docs = try await store.connection.run { database throws(StoreError) in
             try database.rows(#"SELECT doc FROM "tick_samples" WHERE _id != 'late:1' ORDER BY _id"#) { $0.text(0) ?? "" }
         }
         #expect(docs == (try Self.sortedText))
         #expect(try await Self.indexSQL(store) == [#"CREATE INDEX "tick_samples__created_at_1" ON "tick_samples" (created_at ASC)"#])
-        #expect(try await runner.up().applied.count == 1)
+        #expect(try await runner.up().applied.count == 4)
         #expect(try await store.count(.tickSamples, where: .all) == Self.documents.count + 1)
         await store.close()
     }
 
-    /// A fresh database creates `tick_samples` in the column layout at 0001: 0003 finds nothing to convert.
+    /// A fresh database creates the record tables in the column layout at 0001: 0003 to 0006 find nothing to convert.
     @Test func aFreshDatabaseHasTheColumnsFromTheStart() async throws {
         let store = try Self.makeStore()
         let events = MigrationTests.EventLog()
-        #expect(try await Self.runner(store, events: events).up().applied.count == 3)
+        #expect(try await Self.runner(store, events: events).up().applied.count == 6)
         #expect(events.lines.contains("✓ tick_samples already has the columns layout"))
+        #expect(events.lines.contains("✓ predictions already has the columns layout"))
+        #expect(events.lines.contains("✓ side_bets already has the columns layout"))
+        #expect(events.lines.contains("✓ games already has the columns layout"))
         #expect(try await Self.columns(of: "tick_samples", store).contains("game_id"))
         await store.close()
     }

@@ -267,11 +267,12 @@ import Testing
 
     @Test func anUnreadableRowIsReportedAsCorrupt() async throws {
         try await withStore { store, _ async throws in
-            _ = try await store.insert([["_id": "good"]], into: .games)
+            // A table in the document layout (the record tables have columns).
+            _ = try await store.insert([["_id": "good"]], into: .metricsHourly)
             _ = try await store.connection.run { database throws(StoreError) in
-                try database.execute(#"INSERT INTO "games" (_id, created_at, doc) VALUES ('bad', NULL, '{"x":')"#)
+                try database.execute(#"INSERT INTO "metrics_hourly" (_id, created_at, doc) VALUES ('bad', NULL, '{"x":')"#)
             }
-            let error = await #expect(throws: StoreError.self) { try await store.find(.games, where: .all, sort: nil, limit: nil) }
+            let error = await #expect(throws: StoreError.self) { try await store.find(.metricsHourly, where: .all, sort: nil, limit: nil) }
             #expect(error?.kind == .corrupt)
             #expect(error?.message.contains("bad") == true)
         }

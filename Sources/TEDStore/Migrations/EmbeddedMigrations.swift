@@ -17,6 +17,9 @@ public enum EmbeddedMigrations {
         File(name: "0001_initial.json", contents: initial),
         File(name: "0002_flag_history.json", contents: flagHistory),
         File(name: "sqlite/0003_tick_sample_columns.json", contents: sqliteTickSampleColumns),
+        File(name: "sqlite/0004_prediction_columns.json", contents: sqlitePredictionColumns),
+        File(name: "sqlite/0005_side_bet_columns.json", contents: sqliteSideBetColumns),
+        File(name: "sqlite/0006_game_columns.json", contents: sqliteGameColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -111,6 +114,60 @@ public enum EmbeddedMigrations {
   "down": {
     "layouts": [
       { "collection": "tick_samples", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0004_prediction_columns.json, byte for byte.
+    private static let sqlitePredictionColumns = #"""
+{
+  "description": "SQLite only: predictions in real columns (a column per field of the stored prediction: ids and model as text, ticks as integers, confidence as a real, timestamps in epoch ms, flags 0 or 1, uncertainty_bounds, features_used and error_metrics as JSON) instead of one JSON document per row, so outcome resolution, analytics and the hourly aggregate read plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0004.",
+  "up": {
+    "layouts": [
+      { "collection": "predictions", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "predictions", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0005_side_bet_columns.json, byte for byte.
+    private static let sqliteSideBetColumns = #"""
+{
+  "description": "SQLite only: side_bets in real columns (a column per field of the stored side bet: ids, recommendation and outcome as text, ticks as integers, probability, expected value, confidence and payout as reals, timestamps in epoch ms, flags 0 or 1) instead of one JSON document per row, so outcome resolution, analytics and the hourly aggregate read plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0005.",
+  "up": {
+    "layouts": [
+      { "collection": "side_bets", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "side_bets", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0006_game_columns.json, byte for byte.
+    private static let sqliteGameColumns = #"""
+{
+  "description": "SQLite only: games in real columns (a column per field of the stored game: game_id as text, ticks and counters as integers, completeness and prices as reals, flags 0 or 1, created_at and updated_at in epoch ms) instead of one JSON document per row, so the game list, outcome resolution and the hourly aggregate read plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0006.",
+  "up": {
+    "layouts": [
+      { "collection": "games", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "games", "layout": "documents" }
     ]
   }
 }

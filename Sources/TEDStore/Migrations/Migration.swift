@@ -77,7 +77,7 @@ public struct LayoutChange: Sendable, Equatable {
 public enum StoredLayout: String, Sendable, Equatable, CaseIterable {
     /// One JSON document per row (`_id`, `created_at`, `doc`): any document fits.
     case documents
-    /// A column per field, for a collection whose records have one fixed shape (SQLite's `tick_samples`).
+    /// A column per field, for a collection whose records have one fixed shape (SQLite's record tables).
     case columns
 }
 

@@ -10,28 +10,34 @@ extension SQLiteStore {
         guard !records.isEmpty else { return [] }
         let table = try SQLiteTable(collection)
         if table.keepsTickSampleColumns { return try await insertTickSamples(records, into: table) }
-        let insert = "INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) DO NOTHING"
-        let select = "SELECT doc FROM \(table.quoted) WHERE _id = ?1"
-        let update = Self.updateSQL(table)
+        let insert = table.insertSQL(onConflict: "DO NOTHING")
+        let select = "SELECT \(table.selectList) FROM \(table.quoted) WHERE _id = ?1"
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.execute(table.createSQL)
-                var writer = DocumentJSONWriter()
+                // A table an older ted created, not migrated yet: keep the records (retryable) until it is.
+                guard table.layout == .documents || database.canPrepare(select) else {
+                    throw StoreError(.unavailable, "\(table.name) still has the document layout: run `ted migrate` to convert it")
+                }
                 var fates: [RecordFate] = []
                 fates.reserveCapacity(records.count)
                 for record in records {
                     do throws(StoreError) {
                         let stored = try database.rows(select, [.text(record.id)]) { row throws(StoreError) in
-                            try Self.record(row, collection)
+                            try Self.record(row, in: table, collection)
                         }.first
                         guard let stored else {
-                            let inserted = try Self.put(record.document, with: insert, writer: &writer, database)
+                            let inserted = try Self.write([record.document], with: insert, into: table, database) > 0
                             fates.append(inserted ? .stored : .alreadyStored)
                             continue
                         }
                         let merged = stored.merged(with: record)
-                        if merged != stored { _ = try Self.put(merged.document, with: update, writer: &writer, database) }
+                        if merged != stored { try Self.replace(merged.document, in: table, database) }
                         fates.append(.stored)
+                    } catch where table.layout == .columns && error.code & 0xFF == Int(SQLITE_ERROR) {
+                        // The statements no longer compile against the table (another process converted it back):
+                        // the table's fault, not the record's, so the batch is retried.
+                        throw StoreError(.unavailable, "\(table.name) no longer has the column layout: \(error.message)")
                     } catch where !error.isRetryable {
                         fates.append(.refused(error))
                     }
@@ -85,25 +91,14 @@ extension SQLiteStore {
         }
     }
 
-    /// Rewrites a stored document (and its `created_at` column) by `_id`, for `put`.
-    static func updateSQL(_ table: SQLiteTable) -> String {
-        "UPDATE \(table.quoted) SET created_at = ?2, doc = ?3 WHERE _id = ?1"
+    /// Replaces the stored row of `document` (by `_id`) in `table`, whatever its layout, through the upsert
+    /// statement the connection keeps prepared.
+    static func replace(_ document: Document, in table: SQLiteTable, _ database: SQLiteDatabase) throws(StoreError) {
+        _ = try write([document], with: table.insertSQL(onConflict: table.replaceOnConflict), into: table, database)
     }
 
-    /// Runs `sql` with the document's `_id`, `created_at` and text; whether it changed a row.
-    static func put(
-        _ document: Document, with sql: String, writer: inout DocumentJSONWriter, _ database: SQLiteDatabase
-    ) throws(StoreError) -> Bool {
-        guard case .string(let id)? = document["_id"] else {
-            throw StoreError(.operationFailed, "a document has no string _id", retryable: false)
-        }
-        let createdAt = try document["created_at"]?.dateValue.map { date throws(StoreError) in try DocumentJSON.milliseconds(date) }
-        try writer.encode(document)
-        let text = writer.bytes
-        return try database.withStatement(sql, [.text(id), createdAt.map(SQLiteValue.int) ?? .null]) { statement throws(StoreError) in
-            try statement.bind(utf8: text, at: 3)
-            while try statement.step() {}
-            return database.changes > 0
-        }
+    /// The record in a row selected by `table.selectList`.
+    static func record(_ row: SQLiteStatement, in table: SQLiteTable, _ collection: CollectionName) throws(StoreError) -> StoreRecord {
+        try StoreRecord(document: table.document(in: row), collection: collection)
     }
 }

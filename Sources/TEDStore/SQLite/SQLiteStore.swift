@@ -5,8 +5,9 @@ import TEDCore
 /// The embedded store: one SQLite file (WAL), a table per collection
 /// `"<name>"(_id TEXT PRIMARY KEY, created_at INTEGER, doc TEXT)`, where `doc` is the document as `DocumentJSON`
 /// text and `created_at` copies the document's `created_at` date in epoch milliseconds (NULL when it has none),
-/// so retention, hourly metrics and "oldest first" use a plain indexed column. `tick_samples` has a column per
-/// field instead (`SQLiteTickSampleColumns`); `SQLiteTable` and `SQLiteField` hide the difference from queries.
+/// so retention, hourly metrics and "oldest first" use a plain indexed column. The record tables (`tick_samples`,
+/// `games`, `predictions`, `side_bets`) have a column per field instead (`SQLiteTickSampleColumns`,
+/// `SQLiteRecordColumns`); `SQLiteTable` and `SQLiteField` hide the difference from queries.
 ///
 /// It behaves like `MongoStore`: writes create missing tables, reads of a missing table find nothing and
 /// create nothing, every write is idempotent by `_id` (a string here).
@@ -52,10 +53,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
     func upsert(_ documents: [Document], into collection: CollectionName) async throws(StoreError) -> WriteOutcome {
         guard !documents.isEmpty else { return WriteOutcome() }
         let table = try SQLiteTable(collection)
-        // The WHERE skips rewriting an identical document; like MongoDB's matched count, it still counts as written.
-        let sql = table.insertSQL(onConflict: table.keepsTickSampleColumns
-            ? SQLiteTickSampleColumns.replaceOnConflict
-            : "DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc WHERE doc IS NOT excluded.doc")
+        let sql = table.insertSQL(onConflict: table.replaceOnConflict)
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.execute(table.createSQL)
@@ -70,6 +68,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
         _ documents: [Document], with sql: String, into table: SQLiteTable, _ database: SQLiteDatabase
     ) throws(StoreError) -> Int {
         if table.keepsTickSampleColumns { return try SQLiteTickSampleColumns.write(documents, with: sql, database) }
+        if let columns = table.recordColumns { return try columns.write(documents, with: sql, database) }
         return try database.withStatement(sql) { statement throws(StoreError) in
             var writer = DocumentJSONWriter()
             var changed = 0
@@ -302,8 +301,12 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 struct SQLiteTable: Sendable {
     let name: String
     let quoted: String
-    /// `tick_samples` keeps its fields in columns (`SQLiteTickSampleColumns`), every other table a `doc` column.
+    /// The record tables (`tick_samples`, `games`, `predictions`, `side_bets`) keep their fields in columns, every
+    /// other table a `doc` column.
     let layout: StoredLayout
+    /// The columns of a record table in the column layout (nil for `tick_samples`, whose columns are
+    /// `SQLiteTickSampleColumns`, and for a document table).
+    let recordColumns: SQLiteRecordColumns?
 
     /// `layout` is the table's as this version of ted creates it unless given (a conversion names the other one).
     init(_ collection: CollectionName, layout: StoredLayout? = nil) throws(StoreError) {
@@ -313,44 +316,63 @@ struct SQLiteTable: Sendable {
         guard !name.isEmpty, !name.contains("\0"), !lowercased.hasPrefix("sqlite_"), !lowercased.hasPrefix("_ted_") else {
             throw StoreError(.operationFailed, "'\(name)' cannot be a collection name in SQLite")
         }
-        let columns = collection == .tickSamples
+        let recordColumns = SQLiteRecordColumns.of(collection)
+        let columns = collection == .tickSamples || recordColumns != nil
         guard layout != .columns || columns else {
-            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples has)")
+            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples, games, predictions and side_bets have)")
         }
-        self.init(name: name, quoted: SQLiteTable.quote(name), layout: layout ?? (columns ? .columns : .documents))
+        let layout = layout ?? (columns ? .columns : .documents)
+        self.init(name: name, quoted: SQLiteTable.quote(name), layout: layout,
+                  recordColumns: layout == .columns ? recordColumns : nil)
     }
 
     /// The table a layout conversion fills before it takes `table`'s place.
     init(stagingFor table: SQLiteTable, layout: StoredLayout) {
-        self.init(name: "_ted_layout_\(table.name)", quoted: SQLiteTable.quote("_ted_layout_\(table.name)"), layout: layout)
+        self.init(name: "_ted_layout_\(table.name)", quoted: SQLiteTable.quote("_ted_layout_\(table.name)"), layout: layout,
+                  recordColumns: layout == .columns ? table.recordColumns : nil)
     }
 
-    private init(name: String, quoted: String, layout: StoredLayout) {
+    private init(name: String, quoted: String, layout: StoredLayout, recordColumns: SQLiteRecordColumns?) {
         self.name = name
         self.quoted = quoted
         self.layout = layout
+        self.recordColumns = recordColumns
     }
 
-    var keepsTickSampleColumns: Bool { layout == .columns }
+    var keepsTickSampleColumns: Bool { layout == .columns && recordColumns == nil }
 
     var createSQL: String {
         if keepsTickSampleColumns { return SQLiteTickSampleColumns.createSQL(self) }
+        if let recordColumns { return recordColumns.createSQL(self) }
         return "CREATE TABLE IF NOT EXISTS \(quoted) (_id TEXT PRIMARY KEY NOT NULL, created_at INTEGER, doc TEXT NOT NULL)"
     }
 
     /// The insert `SQLiteStore.write` binds for each document; `conflict` is what `ON CONFLICT(_id)` does.
     func insertSQL(onConflict conflict: String) -> String {
         if keepsTickSampleColumns { return SQLiteTickSampleColumns.insertSQL(self, onConflict: conflict) }
+        if let recordColumns { return recordColumns.insertSQL(self, onConflict: conflict) }
         return "INSERT INTO \(quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) \(conflict)"
     }
 
     /// The `SELECT` list of a whole row, which `document(in:)` reads.
-    var selectList: String { keepsTickSampleColumns ? SQLiteTickSampleColumns.selectList : "_id, doc" }
+    var selectList: String {
+        if keepsTickSampleColumns { return SQLiteTickSampleColumns.selectList }
+        return recordColumns?.selectList ?? "_id, doc"
+    }
+
+    /// Upsert's conflict clause: the stored row takes the new document. In the document layout the WHERE skips
+    /// rewriting an identical document; like MongoDB's matched count, it still counts as written.
+    var replaceOnConflict: String {
+        if keepsTickSampleColumns { return SQLiteTickSampleColumns.replaceOnConflict }
+        return recordColumns?.replaceOnConflict
+            ?? "DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc WHERE doc IS NOT excluded.doc"
+    }
 
     /// The stored document of a row selected by `selectList`, naming the row when it is unreadable.
     func document(in row: SQLiteStatement) throws(StoreError) -> Document {
         do {
             if keepsTickSampleColumns { return try SQLiteTickSampleColumns.document(row) }
+            if let recordColumns { return try recordColumns.document(row) }
             return try row.withBytes(1) { bytes throws(StoreError) in
                 guard let bytes else { throw DocumentJSON.corrupt("NULL") }
                 return try DocumentJSON.decode(bytes)
@@ -366,7 +388,7 @@ struct SQLiteTable: Sendable {
     }
 }
 
-/// A document field in SQL: a column (`_id` and `created_at` of every table, each field of `tick_samples`), or
+/// A document field in SQL: a column (`_id` and `created_at` of every table, each field of a column table), or
 /// `json_extract` over a JSON column. Filters, sorts and indexes all build the same text, so the planner matches
 /// queries to indexes.
 struct SQLiteField {
@@ -378,6 +400,8 @@ struct SQLiteField {
     init(_ field: String, in table: SQLiteTable) throws(StoreError) {
         if table.keepsTickSampleColumns {
             self = try SQLiteTickSampleColumns.field(field)
+        } else if let columns = table.recordColumns {
+            self = try columns.field(field)
         } else if field == "_id" || field == "created_at" {
             self = .column(field)
         } else {
@@ -388,6 +412,11 @@ struct SQLiteField {
     /// A plain column; `typeof` names its types as `json_type` does, apart from JSON's booleans and containers,
     /// which no column holds.
     static func column(_ name: String) -> SQLiteField { SQLiteField(expression: name, type: "typeof(\(name))") }
+
+    /// A boolean column (0 or 1), its type named as `json_type` names a JSON boolean.
+    static func boolean(_ name: String) -> SQLiteField {
+        SQLiteField(expression: name, type: "CASE WHEN \(name) IS NULL THEN NULL WHEN \(name) THEN 'true' ELSE 'false' END")
+    }
 
     /// The value at the JSON path `path` of `column`.
     static func json(column: String, path: String) -> SQLiteField {
@@ -477,9 +506,11 @@ struct SQLiteFilter {
             bindings.append(.int(try DocumentJSON.milliseconds(date)))
             return "created_at = ?"
         }
-        // A document's `created_at` column holds dates only: any other value is compared in the JSON.
-        let column = field == "created_at" && !table.keepsTickSampleColumns
-            ? try SQLiteField.json(column: "doc", field: field) : try SQLiteField(field, in: table)
+        // The `created_at` column holds dates only: any other value is compared in the JSON (the whole document is
+        // kept beside the columns of a row whose `created_at` is not a date).
+        let column = field == "created_at"
+            ? try SQLiteField.json(column: table.layout == .documents ? "doc" : "document", field: field)
+            : try SQLiteField(field, in: table)
         let expression = column.expression
         let type = column.type
         switch value {
@@ -587,56 +618,58 @@ enum SQLiteMetadata {
 /// The hourly metrics in SQL: counts, means and the exact median are computed by SQLite over the hour's rows
 /// (found through the `created_at` column), mirroring `HourlyPipelines`.
 enum SQLiteHourlyMetrics {
-    /// The rows of [?1, ?2), without those marked `end_inferred` unless ?3 (a JSON `true` reads as 1; older rows
-    /// without the field count as seen).
-    static let inRange = "created_at >= ?1 AND created_at < ?2 AND (?3 OR json_extract(doc, '$.end_inferred') IS NOT 1)"
-
-    private static let games = "SELECT count(*) FROM \"games\" WHERE \(inRange)"
+    private static func games(_ table: SQLiteTable) throws(StoreError) -> String {
+        "SELECT count(*) FROM \(table.quoted) WHERE \(try table.inRange())"
+    }
 
     /// Means and window counts are over resolved predictions, as in MongoDB; non-numbers are skipped.
-    private static let predictions = """
+    private static func predictions(_ table: SQLiteTable) throws(StoreError) -> String {
+        """
         SELECT count(*), count(*) FILTER (WHERE resolved),
             avg(e40) FILTER (WHERE resolved), avg(absolute_error) FILTER (WHERE resolved),
             count(*) FILTER (WHERE resolved AND absolute_error <= 40),
             count(*) FILTER (WHERE resolved AND absolute_error <= 80),
             count(*) FILTER (WHERE resolved AND absolute_error <= 120)
-        FROM (SELECT json_type(doc, '$.resolved') = 'true' AS resolved,
-                CASE WHEN json_type(doc, '$.error_metrics.e40') IN ('integer', 'real')
-                    THEN json_extract(doc, '$.error_metrics.e40') END AS e40,
-                CASE WHEN json_type(doc, '$.error_metrics.absolute_error') IN ('integer', 'real')
-                    THEN json_extract(doc, '$.error_metrics.absolute_error') END AS absolute_error
-            FROM "predictions" WHERE \(inRange))
+        FROM (SELECT \(try table.isTrue("resolved")) AS resolved, \(try table.number("error_metrics.e40")) AS e40,
+                \(try table.number("error_metrics.absolute_error")) AS absolute_error
+            FROM \(table.quoted) WHERE \(try table.inRange()))
         """
+    }
 
     /// The predictions whose e40 the median ranks: resolved, e40 a number.
-    static let rankedE40 = "json_type(doc, '$.resolved') = 'true' AND json_type(doc, '$.error_metrics.e40') IN ('integer', 'real')"
+    static func rankedE40(_ table: SQLiteTable) throws(StoreError) -> String {
+        "\(try table.isTrue("resolved")) AND \(try table.number("error_metrics.e40")) IS NOT NULL"
+    }
 
     /// The hour's one median (a single group); no row when there is none.
-    private static let medianE40 = SQLiteMedian.select("e40", groupedBy: "period", from: """
-        SELECT 0 AS period, json_extract(doc, '$.error_metrics.e40') AS e40 FROM "predictions" WHERE \(inRange) AND \(rankedE40)
-        """)
+    private static func medianE40(_ table: SQLiteTable) throws(StoreError) -> String {
+        SQLiteMedian.select("e40", groupedBy: "period", from: """
+            SELECT 0 AS period, \(try table.value("error_metrics.e40")) AS e40 FROM \(table.quoted)
+            WHERE \(try table.inRange()) AND \(try rankedE40(table))
+            """)
+    }
 
     /// `net_payout` sums the payouts of settled bets (BET and WON or LOST).
-    private static let sideBets = """
+    private static func sideBets(_ table: SQLiteTable) throws(StoreError) -> String {
+        """
         SELECT count(*), count(*) FILTER (WHERE bet), count(*) FILTER (WHERE expected_value > 0),
             count(*) FILTER (WHERE bet AND outcome = 'WON'), count(*) FILTER (WHERE bet AND outcome = 'LOST'),
             total(payout) FILTER (WHERE bet AND outcome IN ('WON', 'LOST'))
-        FROM (SELECT json_extract(doc, '$.recommendation') IS 'BET' AS bet,
-                json_extract(doc, '$.actual_outcome') AS outcome,
-                CASE WHEN json_type(doc, '$.expected_value') IN ('integer', 'real')
-                    THEN json_extract(doc, '$.expected_value') END AS expected_value,
-                CASE WHEN json_type(doc, '$.payout') IN ('integer', 'real') THEN json_extract(doc, '$.payout') END AS payout
-            FROM "side_bets" WHERE \(inRange))
+        FROM (SELECT \(try table.value("recommendation")) IS 'BET' AS bet, \(try table.value("actual_outcome")) AS outcome,
+                \(try table.number("expected_value")) AS expected_value, \(try table.number("payout")) AS payout
+            FROM \(table.quoted) WHERE \(try table.inRange()))
         """
+    }
 
     /// `range` binds [start, end) in milliseconds, and whether inferred ends count. Run inside one read transaction for a consistent snapshot.
     static func compute(start: Date, end: Date, range: [SQLiteValue], in database: SQLiteDatabase) throws(StoreError) -> Document {
         var metrics = HourlyMetricsDocument(start: start, end: end)
-        if try database.tableExists(CollectionName.games.rawValue) {
-            metrics.gamesAnalyzed = try database.rows(games, range) { $0.int64(0) }.first ?? 0
+        let games = try SQLiteTable(.games), predictions = try SQLiteTable(.predictions), sideBets = try SQLiteTable(.sideBets)
+        if try database.tableExists(games.name) {
+            metrics.gamesAnalyzed = try database.rows(try Self.games(games), range) { $0.int64(0) }.first ?? 0
         }
-        if try database.tableExists(CollectionName.predictions.rawValue) {
-            try database.withStatement(predictions, range) { row throws(StoreError) in
+        if try database.tableExists(predictions.name) {
+            try database.withStatement(try Self.predictions(predictions), range) { row throws(StoreError) in
                 guard try row.step() else { return }
                 metrics.predictionsMade = row.int64(0)
                 metrics.predictionsResolved = row.int64(1)
@@ -646,10 +679,10 @@ enum SQLiteHourlyMetrics {
                 metrics.withinTwoWindows = row.int64(5)
                 metrics.withinThreeWindows = row.int64(6)
             }
-            metrics.medianE40 = try database.rows(medianE40, range) { $0.optionalDouble(1) }.first ?? nil
+            metrics.medianE40 = try database.rows(try medianE40(predictions), range) { $0.optionalDouble(1) }.first ?? nil
         }
-        if try database.tableExists(CollectionName.sideBets.rawValue) {
-            try database.withStatement(sideBets, range) { row throws(StoreError) in
+        if try database.tableExists(sideBets.name) {
+            try database.withStatement(try Self.sideBets(sideBets), range) { row throws(StoreError) in
                 guard try row.step() else { return }
                 metrics.totalRecommended = row.int64(0)
                 metrics.betsPlaced = row.int64(1)

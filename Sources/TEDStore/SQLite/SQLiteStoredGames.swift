@@ -2,17 +2,17 @@ import Foundation
 import TEDCore
 
 /// Stored games in SQLite: pages through the `created_at` column, a game by primary key, its predictions and side
-/// bets through the `game_id` expression the migrations index.
+/// bets through the `game_id` field the migrations index (a column, or an expression over `doc`).
 extension SQLiteStore {
     public func latestGames(limit: Int, before: Date?) async throws(StoreError) -> [Document] {
         guard limit > 0 else { return [] }
         let table = try SQLiteTable(.games)
         let sql = before == nil
-            ? "SELECT doc FROM \(table.quoted) ORDER BY created_at DESC LIMIT ?1"
-            : "SELECT doc FROM \(table.quoted) WHERE created_at < ?2 ORDER BY created_at DESC LIMIT ?1"
+            ? "SELECT \(table.selectList) FROM \(table.quoted) ORDER BY created_at DESC LIMIT ?1"
+            : "SELECT \(table.selectList) FROM \(table.quoted) WHERE created_at < ?2 ORDER BY created_at DESC LIMIT ?1"
         var bindings: [SQLiteValue] = [.int(Int64(limit))]
         if let before { bindings.append(.int(try DocumentJSON.milliseconds(before))) }
-        return try await read(table, sql, bindings) { row throws(StoreError) in try row.document(0) }
+        return try await read(table, sql, bindings) { row throws(StoreError) in try table.document(in: row) }
     }
 
     public func storedGame(_ gameID: String) async throws(StoreError) -> Document? {
@@ -27,8 +27,8 @@ extension SQLiteStore {
         return try await connection.run { database throws(StoreError) in
             try database.transaction(.deferred) { () throws(StoreError) -> StoredGameDetail? in
                 guard try database.tableExists(games.name) else { return nil }
-                let sql = "SELECT doc FROM \(games.quoted) WHERE _id = ?1"
-                guard let game = try database.rows(sql, [.text(gameID)], { row throws(StoreError) in try row.document(0) }).first
+                let sql = "SELECT \(games.selectList) FROM \(games.quoted) WHERE _id = ?1"
+                guard let game = try database.rows(sql, [.text(gameID)], { row throws(StoreError) in try games.document(in: row) }).first
                 else { return nil }
                 return StoredGameDetail(
                     game: game,
@@ -43,9 +43,9 @@ extension SQLiteStore {
                                   _ database: SQLiteDatabase) throws(StoreError) -> [Document] {
         guard try database.tableExists(table.name) else { return [] }
         let sql = """
-            SELECT doc FROM \(table.quoted) WHERE json_extract(doc, '$.game_id') = ?1
-            ORDER BY json_extract(doc, '$.\(tickField)'), _id
+            SELECT \(table.selectList) FROM \(table.quoted) WHERE \(try SQLiteField("game_id", in: table).expression) = ?1
+            ORDER BY \(try SQLiteField(tickField, in: table).expression), _id
             """
-        return try database.rows(sql, [.text(gameID)]) { row throws(StoreError) in try row.document(0) }
+        return try database.rows(sql, [.text(gameID)]) { row throws(StoreError) in try table.document(in: row) }
     }
 }
