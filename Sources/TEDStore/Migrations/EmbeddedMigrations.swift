@@ -105,7 +105,7 @@ public enum EmbeddedMigrations {
     // migrations/sqlite/0003_tick_sample_columns.json, byte for byte (the empty line keeps its final newline).
     private static let sqliteTickSampleColumns = #"""
 {
-  "description": "SQLite only: tick_samples in real columns (_id, game_id, tick, price, features JSON or NULL, timestamp and created_at in epoch ms) instead of one JSON document per row, so the flush binds six plain values per sample. Existing rows are converted in place, each to exactly the document it was; a row that is not a tick sample stops the migration, naming its _id. MongoDB keeps documents and has no version 0003.",
+  "description": "SQLite only: tick_samples in real columns (_id, game_id, tick, price, features JSON or NULL, timestamp and created_at in epoch ms) instead of one JSON document per row, so the flush binds six plain values per sample. Existing rows are converted in place, each to exactly the document it was; one the columns cannot rebuild keeps its whole document beside them. MongoDB keeps documents and has no version 0003.",
   "up": {
     "layouts": [
       { "collection": "tick_samples", "layout": "columns" }
