@@ -68,8 +68,8 @@ let package = Package(
         ]),
 
         .testTarget(name: "TEDCoreTests", dependencies: ["TEDCore", "TEDBuffers"]),
-        .testTarget(name: "TEDStoreTests", dependencies: ["TEDStore", "TEDCore"]),
-        // What several test targets share: the manual service clock.
+        .testTarget(name: "TEDStoreTests", dependencies: ["TEDStore", "TEDCore", "TEDTestSupport"]),
+        // What several test targets share: the manual service clock, a seeded random generator.
         .target(name: "TEDTestSupport", dependencies: ["TEDPersistence"], path: "Tests/TEDTestSupport"),
         .testTarget(name: "TEDPersistenceTests", dependencies: [
             "TEDPersistence", "TEDStore", "TEDCore", "TEDBuffers", "TEDTestSupport",

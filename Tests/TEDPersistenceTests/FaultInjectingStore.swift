@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import TEDCore
 import TEDStore
+import TEDTestSupport
 
 /// A real store with faults laid over its record writes, as a flaky network or a strict database would cause them:
 /// whole calls that fail retryably, and records refused for good. Everything else goes to the real store.
@@ -124,19 +125,4 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
     func appliedMigrations() async throws(StoreError) -> [AppliedMigration] { try await base.appliedMigrations() }
     func recordMigration(_ migration: AppliedMigration) async throws(StoreError) { try await base.recordMigration(migration) }
     func removeMigration(version: Int) async throws(StoreError) { try await base.removeMigration(version: version) }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing random run can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

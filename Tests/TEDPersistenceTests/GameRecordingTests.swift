@@ -3,6 +3,7 @@ import Testing
 import TEDCore
 import TEDPersistence
 @testable import TEDStore
+import TEDTestSupport
 
 /// Game recordings and the games list on both stores: ticks page by tick (not by key text), completeness and gaps
 /// on the sampling grid, the 100-gap cap over a recording longer than one read page, and the latest games.

@@ -4,6 +4,7 @@ import Testing
 import TEDCore
 @testable import TEDPersistence
 @testable import TEDStore
+import TEDTestSupport
 
 /// Model-based: random interleavings of ingest, flushes, retryable outages (whole store or one collection), records
 /// refused for good, spills to the spool and restarts must keep the accounting identity at every step and end with the

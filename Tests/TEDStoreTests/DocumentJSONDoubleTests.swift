@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TEDStore
+import TEDTestSupport
 
 /// Doubles in stored JSON: the short paths (whole numbers, decimals of up to 6 places) write exactly the text
 /// `description` gives, which every stored document had before them, and the text reads back as the same double.

@@ -3,6 +3,7 @@ import Logging
 import TEDCore
 import Testing
 @testable import TEDStore
+import TEDTestSupport
 
 /// `SpoolFile` on real files: order, durability across reopen, the size limit, quarantine, and damaged files.
 @Suite struct SpoolFileTests {
