@@ -3,7 +3,7 @@ import TEDCore
 
 /// Game recordings in SQLite: a game's tick samples found through the primary key (their keys share the prefix
 /// `game_id:`), sorted by tick by SQLite (which keeps only the first `limit` rows while it sorts); only the columns
-/// of a recorded tick are read (`SQLiteTickSampleColumns`, STRICT, so each holds its type or NULL).
+/// of a recorded tick are read (`SQLiteRecordColumns.tickSamples`, STRICT, so each holds its type or NULL).
 extension SQLiteStore {
     public func recordedTicks(ofGame gameID: String, afterTick: Int, limit: Int) async throws(StoreError) -> [RecordedTick] {
         guard limit > 0 else { return [] }

@@ -1,13 +1,14 @@
 import Foundation
 import TEDCore
 
-/// A record collection kept in real columns (`games`, `predictions`, `side_bets`): a column per top-level field of the record's
-/// document, in the document's order, then `document` (STRICT). Dates are epoch milliseconds, booleans 0 or 1,
+/// A record collection kept in real columns (`tick_samples`, `games`, `predictions`, `side_bets`): a column per
+/// top-level field of the record's document, in the document's order, then `document` (STRICT). Dates are epoch milliseconds, booleans 0 or 1,
 /// sub-documents their `DocumentJSON` text. A document the columns rebuild exactly (every document the service
 /// writes) is kept in the columns alone and `document` is NULL; any other (restored from an older database, written
 /// by hand) keeps its whole `DocumentJSON` text in `document` and each field in its column where it has the
 /// column's type (NULL otherwise), so it reads back unchanged and filters, sorts, indexes and retention still find
-/// it, as `SQLiteTickSampleColumns` does for tick samples.
+/// it: a document is never refused for its shape, as in MongoDB. The flush binds tick samples, nearly every row it
+/// writes, straight from the record instead (`SQLiteTickSampleColumns`), into these same columns.
 struct SQLiteRecordColumns: Sendable {
     struct Column: Sendable {
         enum Kind: Sendable { case text, integer, real, boolean, date, document }
@@ -38,12 +39,18 @@ struct SQLiteRecordColumns: Sendable {
     /// The columns of `collection` when it has the column layout, nil for a document table.
     static func of(_ collection: CollectionName) -> SQLiteRecordColumns? {
         switch collection {
+        case .tickSamples: tickSamples
         case .games: games
         case .predictions: predictions
         case .sideBets: sideBets
         default: nil
         }
     }
+
+    static let tickSamples = SQLiteRecordColumns(columns: [
+        Column("game_id", .text), Column("tick", .integer), Column("price", .real), Column("features", .document),
+        Column("timestamp", .date), Column("created_at", .date),
+    ])
 
     static let games = SQLiteRecordColumns(columns: [
         Column("game_id", .text), Column("start_tick", .integer), Column("first_tick_seen", .integer),

@@ -9,7 +9,7 @@ extension SQLiteStore {
     public func write(_ records: [StoreRecord], to collection: CollectionName) async throws(StoreError) -> [RecordFate] {
         guard !records.isEmpty else { return [] }
         let table = try SQLiteTable(collection)
-        if table.keepsTickSampleColumns { return try await insertTickSamples(records, into: table) }
+        if collection == .tickSamples, table.layout == .columns { return try await insertTickSamples(records, into: table) }
         let insert = table.insertSQL(onConflict: "DO NOTHING")
         let select = "SELECT \(table.selectList) FROM \(table.quoted) WHERE _id = ?1"
         return try await connection.run { database throws(StoreError) in
@@ -54,7 +54,7 @@ extension SQLiteStore {
     /// only checks the schema cookie, and without it a table another process dropped (a restore with `--drop`) would
     /// turn the next batches into refusals.
     private func insertTickSamples(_ records: [StoreRecord], into table: SQLiteTable) async throws(StoreError) -> [RecordFate] {
-        let insert = SQLiteTickSampleColumns.insertSQL(table, onConflict: "DO NOTHING")
+        let insert = table.insertSQL(onConflict: "DO NOTHING")
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.execute(table.createSQL)

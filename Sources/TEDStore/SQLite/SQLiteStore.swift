@@ -6,8 +6,8 @@ import TEDCore
 /// `"<name>"(_id TEXT PRIMARY KEY, created_at INTEGER, doc TEXT)`, where `doc` is the document as `DocumentJSON`
 /// text and `created_at` copies the document's `created_at` date in epoch milliseconds (NULL when it has none),
 /// so retention, hourly metrics and "oldest first" use a plain indexed column. The record tables (`tick_samples`,
-/// `games`, `predictions`, `side_bets`) have a column per field instead (`SQLiteTickSampleColumns`,
-/// `SQLiteRecordColumns`); `SQLiteTable` and `SQLiteField` hide the difference from queries.
+/// `games`, `predictions`, `side_bets`) have a column per field instead (`SQLiteRecordColumns`); `SQLiteTable`
+/// and `SQLiteField` hide the difference from queries.
 ///
 /// It behaves like `MongoStore`: writes create missing tables, reads of a missing table find nothing and
 /// create nothing, every write is idempotent by `_id` (a string here).
@@ -67,7 +67,6 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
     static func write(
         _ documents: [Document], with sql: String, into table: SQLiteTable, _ database: SQLiteDatabase
     ) throws(StoreError) -> Int {
-        if table.keepsTickSampleColumns { return try SQLiteTickSampleColumns.write(documents, with: sql, database) }
         if let columns = table.recordColumns { return try columns.write(documents, with: sql, database) }
         return try database.withStatement(sql) { statement throws(StoreError) in
             var writer = DocumentJSONWriter()
@@ -304,8 +303,7 @@ struct SQLiteTable: Sendable {
     /// The record tables (`tick_samples`, `games`, `predictions`, `side_bets`) keep their fields in columns, every
     /// other table a `doc` column.
     let layout: StoredLayout
-    /// The columns of a record table in the column layout (nil for `tick_samples`, whose columns are
-    /// `SQLiteTickSampleColumns`, and for a document table).
+    /// The columns of a record table in the column layout (nil for a document table).
     let recordColumns: SQLiteRecordColumns?
 
     /// `layout` is the table's as this version of ted creates it unless given (a conversion names the other one).
@@ -317,11 +315,10 @@ struct SQLiteTable: Sendable {
             throw StoreError(.operationFailed, "'\(name)' cannot be a collection name in SQLite")
         }
         let recordColumns = SQLiteRecordColumns.of(collection)
-        let columns = collection == .tickSamples || recordColumns != nil
-        guard layout != .columns || columns else {
+        guard layout != .columns || recordColumns != nil else {
             throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples, games, predictions and side_bets have)")
         }
-        let layout = layout ?? (columns ? .columns : .documents)
+        let layout = layout ?? (recordColumns != nil ? .columns : .documents)
         self.init(name: name, quoted: SQLiteTable.quote(name), layout: layout,
                   recordColumns: layout == .columns ? recordColumns : nil)
     }
@@ -339,31 +336,25 @@ struct SQLiteTable: Sendable {
         self.recordColumns = recordColumns
     }
 
-    var keepsTickSampleColumns: Bool { layout == .columns && recordColumns == nil }
-
     var createSQL: String {
-        if keepsTickSampleColumns { return SQLiteTickSampleColumns.createSQL(self) }
         if let recordColumns { return recordColumns.createSQL(self) }
         return "CREATE TABLE IF NOT EXISTS \(quoted) (_id TEXT PRIMARY KEY NOT NULL, created_at INTEGER, doc TEXT NOT NULL)"
     }
 
     /// The insert `SQLiteStore.write` binds for each document; `conflict` is what `ON CONFLICT(_id)` does.
     func insertSQL(onConflict conflict: String) -> String {
-        if keepsTickSampleColumns { return SQLiteTickSampleColumns.insertSQL(self, onConflict: conflict) }
         if let recordColumns { return recordColumns.insertSQL(self, onConflict: conflict) }
         return "INSERT INTO \(quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3) ON CONFLICT(_id) \(conflict)"
     }
 
     /// The `SELECT` list of a whole row, which `document(in:)` reads.
     var selectList: String {
-        if keepsTickSampleColumns { return SQLiteTickSampleColumns.selectList }
         return recordColumns?.selectList ?? "_id, doc"
     }
 
     /// Upsert's conflict clause: the stored row takes the new document. In the document layout the WHERE skips
     /// rewriting an identical document; like MongoDB's matched count, it still counts as written.
     var replaceOnConflict: String {
-        if keepsTickSampleColumns { return SQLiteTickSampleColumns.replaceOnConflict }
         return recordColumns?.replaceOnConflict
             ?? "DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc WHERE doc IS NOT excluded.doc"
     }
@@ -371,7 +362,6 @@ struct SQLiteTable: Sendable {
     /// The stored document of a row selected by `selectList`, naming the row when it is unreadable.
     func document(in row: SQLiteStatement) throws(StoreError) -> Document {
         do {
-            if keepsTickSampleColumns { return try SQLiteTickSampleColumns.document(row) }
             if let recordColumns { return try recordColumns.document(row) }
             return try row.withBytes(1) { bytes throws(StoreError) in
                 guard let bytes else { throw DocumentJSON.corrupt("NULL") }
@@ -398,9 +388,7 @@ struct SQLiteField {
     let type: String
 
     init(_ field: String, in table: SQLiteTable) throws(StoreError) {
-        if table.keepsTickSampleColumns {
-            self = try SQLiteTickSampleColumns.field(field)
-        } else if let columns = table.recordColumns {
+        if let columns = table.recordColumns {
             self = try columns.field(field)
         } else if field == "_id" || field == "created_at" {
             self = .column(field)
