@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import Testing
+import TEDCore
+@testable import TEDStore
+
+/// Documents restored from an older database (TED-V1's, or written by hand) that SQLite's columns cannot hold keep
+/// their whole document there; every public path that selects by `game_id` (export's `--game`, a game's detail, and
+/// outcome resolution, which reads the same way) selects them as MongoDB does: a `game_id` string matches only a
+/// `game_id` string, so a numeric `game_id` is found by neither store, and a string one is found in both even when
+/// the rest of the document does not fit the columns.
+@Suite struct GameIDSelectionParityTests {
+    static let when = Date(timeIntervalSince1970: 1_767_225_600)
+
+    static let ticks: [Document] = [
+        ["_id": "v1-number", "game_id": .int64(5), "tick": .int32(1), "price": .double(1.5), "timestamp": .date(when), "created_at": .date(when)],
+        ["_id": "v1-string", "game_id": "5", "tick": .double(2), "price": .double(1.6), "timestamp": .date(when), "created_at": .date(when),
+         "source": "ted-v1"],
+        ["_id": "5:0000000003", "game_id": "5", "tick": .int64(3), "price": .double(1.7), "timestamp": .date(when), "created_at": .date(when)],
+    ]
+    static let predictions: [Document] = [
+        ["_id": "p-number", "game_id": .int64(5), "predicted_at_tick": .int64(1), "model_version": "v1", "created_at": .date(when)],
+        ["_id": "p-string", "game_id": "5", "predicted_at_tick": .int64(2), "model_version": "v1", "created_at": .date(when)],
+    ]
+    static let game: Document = ["_id": "5", "game_id": "5", "end_tick": "unknown", "created_at": .date(when)]
+
+    @Test(arguments: PortStores.Backend.allCases)
+    func aGameIDSelectsTheSameRestoredDocumentsInBothStores(_ backend: PortStores.Backend) async throws {
+        let store = try PortStores.make(backend)
+        try await MigrationRunner(store: store, migrations: try MigrationFiles.embedded.load()).up()
+        #expect(try await store.restoreDocuments(Self.ticks, into: .tickSamples) == 3)
+        #expect(try await store.restoreDocuments(Self.predictions, into: .predictions) == 2)
+        #expect(try await store.restoreDocuments([Self.game], into: .games) == 1)
+
+        let selection = DocumentSelection(gameID: "5")
+        let exported = try await store.documentPage(of: .tickSamples, matching: selection, afterID: nil, limit: 10)
+        #expect(exported.compactMap { $0["_id"]?.stringValue } == ["5:0000000003", "v1-string"])
+        #expect(exported.last == Self.ticks[1], "the document kept whole comes back as restored")
+        #expect(try await store.documentCount(of: .tickSamples, matching: selection) == 2)
+        #expect(try await store.documentCount(of: .predictions, matching: selection) == 1)
+
+        let detail = try #require(try await store.storedGameDetail("5"))
+        #expect(detail.game == Self.game)
+        #expect(detail.predictions == [Self.predictions[1]])
+        await store.close()
+    }
+}
