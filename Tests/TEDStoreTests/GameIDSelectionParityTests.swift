@@ -44,4 +44,37 @@ import TEDCore
         #expect(detail.predictions == [Self.predictions[1]])
         await store.close()
     }
+
+    /// Outcome resolution selects a game's predictions the same way: the restored one with a string `game_id` (kept
+    /// whole in SQLite: it carries a field no prediction has) is resolved in both stores, the numeric one in neither,
+    /// and the fields only the restored documents have survive the rewrite (as MongoDB's `$set` keeps them).
+    @Test(arguments: PortStores.Backend.allCases)
+    func outcomeResolutionSelectsTheSameRestoredPredictionsInBothStores(_ backend: PortStores.Backend) async throws {
+        let store = try PortStores.make(backend)
+        try await MigrationRunner(store: store, migrations: try MigrationFiles.embedded.load()).up()
+        let game = GameRecord(gameID: "7", startTick: 0, endTick: 90, peakPrice: 2, peakTick: 45, finalPrice: 0, ended: true,
+                              rugged: true, hadPredictions: false, predictionCount: 0, predictionAccuracy: nil,
+                              sideBetsPlaced: 0, createdAt: Self.when, updatedAt: Self.when)
+        var restored = PredictionColumnsTests.prediction(1, game: "7").document
+        restored.append("source", "ted-v1")
+        var numeric = PredictionColumnsTests.prediction(2, game: "7").document
+        numeric["game_id"] = .int64(7)
+        var gameDocument = game.document
+        gameDocument.append("legacy_id", "65f0c0ffee0000000000abcd")
+        #expect(try await store.restoreDocuments([gameDocument], into: .games) == 1)
+        #expect(try await store.restoreDocuments([restored, numeric], into: .predictions) == 2)
+
+        try await store.resolveOutcomes(ofGames: ["7"], rules: OutcomeRules())
+        let after = try await store.documentPage(of: .predictions, matching: .all, afterID: nil, limit: 10)
+        let byID = Dictionary(uniqueKeysWithValues: after.map { ($0["_id"]!.stringValue!, $0) })
+        let resolved = try #require(byID[restored["_id"]!.stringValue!])
+        #expect(resolved["resolved"] == .bool(true))
+        #expect(resolved["actual_end_tick"]?.intValue == 90)
+        #expect(resolved["source"] == .string("ted-v1"), "a field the record does not know survives the resolution")
+        #expect(byID[numeric["_id"]!.stringValue!] == numeric, "a numeric game_id is not this game's")
+        let stored = try #require(try await store.storedGame("7"))
+        #expect(stored["prediction_count"]?.intValue == 1)
+        #expect(stored["legacy_id"] == .string("65f0c0ffee0000000000abcd"))
+        await store.close()
+    }
 }
