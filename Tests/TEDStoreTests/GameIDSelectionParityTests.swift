@@ -77,4 +77,27 @@ import TEDCore
         #expect(stored["legacy_id"] == .string("65f0c0ffee0000000000abcd"))
         await store.close()
     }
+
+    /// A later version of a restored game (the game running at a cut-over goes on) merges into it, keeping the
+    /// fields only the restored document has, in both stores.
+    @Test(arguments: PortStores.Backend.allCases)
+    func aMergeIntoARestoredGameKeepsItsOtherFields(_ backend: PortStores.Backend) async throws {
+        let store = try PortStores.make(backend)
+        try await MigrationRunner(store: store, migrations: try MigrationFiles.embedded.load()).up()
+        let first = GameRecord(gameID: "8", startTick: 0, endTick: 40, peakPrice: 1.8, peakTick: 20, finalPrice: 1.2,
+                               ended: false, rugged: false, hadPredictions: false, predictionCount: 0, predictionAccuracy: nil,
+                               sideBetsPlaced: 0, createdAt: Self.when, updatedAt: Self.when)
+        var restored = first.document
+        restored.append("legacy_id", "65f0c0ffee0000000000abcd")
+        #expect(try await store.restoreDocuments([restored], into: .games) == 1)
+
+        var later = first
+        later.endTick = 90
+        later.updatedAt = Self.when.addingTimeInterval(60)
+        #expect(try await store.write([.game(later)], to: .games) == [.stored])
+        let stored = try #require(try await store.storedGame("8"))
+        #expect(stored["end_tick"]?.intValue == 90)
+        #expect(stored["legacy_id"] == .string("65f0c0ffee0000000000abcd"))
+        await store.close()
+    }
 }

@@ -1,3 +1,13 @@
+extension SQLiteStore {
+    /// The record in a row selected by `table.selectList`, and its document as stored, whose fields the record may
+    /// not all know (restored from an older database): a rewrite of the row keeps them (`Document.setting`).
+    static func stored(_ row: SQLiteStatement, in table: SQLiteTable,
+                       _ collection: CollectionName) throws(StoreError) -> (record: StoreRecord, document: Document) {
+        let document = try table.document(in: row)
+        return (try StoreRecord(document: document, collection: collection), document)
+    }
+}
+
 extension Document {
     /// This stored document with every field of `update` set as MongoDB's `$set` sets it: a field it has takes the
     /// new value in place, a new one is appended, and the fields `update` does not name are kept. SQLite rewrites a

@@ -60,11 +60,4 @@ extension SQLiteStore {
         return try database.rows(sql, [.text(gameID)]) { row throws(StoreError) in try stored(row, in: table, collection) }
     }
 
-    /// A row's record, and its document as stored, whose fields the record may not all know (restored from an
-    /// older database): a rewrite keeps them (`Document.setting`).
-    private static func stored(_ row: SQLiteStatement, in table: SQLiteTable,
-                               _ collection: CollectionName) throws(StoreError) -> (record: StoreRecord, document: Document) {
-        let document = try table.document(in: row)
-        return (try StoreRecord(document: document, collection: collection), document)
-    }
 }
