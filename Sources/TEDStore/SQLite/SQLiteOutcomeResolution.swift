@@ -59,5 +59,4 @@ extension SQLiteStore {
         let sql = "SELECT \(table.selectList) FROM \(table.quoted) WHERE \(gameField) = ?1"
         return try database.rows(sql, [.text(gameID)]) { row throws(StoreError) in try stored(row, in: table, collection) }
     }
-
 }
