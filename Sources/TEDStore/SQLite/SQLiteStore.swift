@@ -144,7 +144,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 
     // MARK: - Hourly metrics
 
-    public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
+    public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> HourlyFigures {
         let range: [SQLiteValue] = [.int(try DocumentJSON.milliseconds(start)), .int(try DocumentJSON.milliseconds(end)),
                                     .int(includeInferred ? 1 : 0)]
         return try await connection.run { database throws(StoreError) in
@@ -650,8 +650,8 @@ enum SQLiteHourlyMetrics {
     }
 
     /// `range` binds [start, end) in milliseconds, and whether inferred ends count. Run inside one read transaction for a consistent snapshot.
-    static func compute(start: Date, end: Date, range: [SQLiteValue], in database: SQLiteDatabase) throws(StoreError) -> Document {
-        var metrics = HourlyMetricsDocument(start: start, end: end)
+    static func compute(start: Date, end: Date, range: [SQLiteValue], in database: SQLiteDatabase) throws(StoreError) -> HourlyFigures {
+        var metrics = HourlyFigures(start: start, end: end)
         let games = try SQLiteTable(.games), predictions = try SQLiteTable(.predictions), sideBets = try SQLiteTable(.sideBets)
         if try database.tableExists(games.name) {
             metrics.gamesAnalyzed = try database.rows(try Self.games(games), range) { $0.int64(0) }.first ?? 0
@@ -682,6 +682,6 @@ enum SQLiteHourlyMetrics {
         }
         metrics.roiPercentage = SideBetAnalytics.roiPercentage(netPayout: metrics.netPayout,
                                                                settledBets: Int(metrics.betsWon + metrics.betsLost))
-        return metrics.document
+        return metrics
     }
 }
