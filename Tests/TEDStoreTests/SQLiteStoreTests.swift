@@ -267,12 +267,13 @@ import Testing
 
     @Test func anUnreadableRowIsReportedAsCorrupt() async throws {
         try await withStore { store, _ async throws in
-            // A table in the document layout (the record tables have columns).
-            _ = try await store.insert([["_id": "good"]], into: .metricsHourly)
+            // A table in the document layout (a collection ted keeps no columns for).
+            let scratch = CollectionName("scratch")
+            _ = try await store.insert([["_id": "good"]], into: scratch)
             _ = try await store.connection.run { database throws(StoreError) in
-                try database.execute(#"INSERT INTO "metrics_hourly" (_id, created_at, doc) VALUES ('bad', NULL, '{"x":')"#)
+                try database.execute(#"INSERT INTO "scratch" (_id, created_at, doc) VALUES ('bad', NULL, '{"x":')"#)
             }
-            let error = await #expect(throws: StoreError.self) { try await store.find(.metricsHourly, where: .all, sort: nil, limit: nil) }
+            let error = await #expect(throws: StoreError.self) { try await store.find(scratch, where: .all, sort: nil, limit: nil) }
             #expect(error?.kind == .corrupt)
             #expect(error?.message.contains("bad") == true)
         }

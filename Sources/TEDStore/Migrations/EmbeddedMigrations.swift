@@ -20,6 +20,7 @@ public enum EmbeddedMigrations {
         File(name: "sqlite/0004_prediction_columns.json", contents: sqlitePredictionColumns),
         File(name: "sqlite/0005_side_bet_columns.json", contents: sqliteSideBetColumns),
         File(name: "sqlite/0006_game_columns.json", contents: sqliteGameColumns),
+        File(name: "sqlite/0007_metrics_hourly_columns.json", contents: sqliteMetricsHourlyColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -168,6 +169,24 @@ public enum EmbeddedMigrations {
   "down": {
     "layouts": [
       { "collection": "games", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0007_metrics_hourly_columns.json, byte for byte.
+    private static let sqliteMetricsHourlyColumns = #"""
+{
+  "description": "SQLite only: metrics_hourly in real columns (a column per figure, those of prediction_metrics and side_bet_metrics included: counts as integers, means, median, net payout and ROI as reals or NULL, hour_start, hour_end, created_at and updated_at in epoch ms) instead of one JSON document per row, so the hourly rows are read and sorted by plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0007.",
+  "up": {
+    "layouts": [
+      { "collection": "metrics_hourly", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "metrics_hourly", "layout": "documents" }
     ]
   }
 }
