@@ -21,6 +21,7 @@ public enum EmbeddedMigrations {
         File(name: "sqlite/0005_side_bet_columns.json", contents: sqliteSideBetColumns),
         File(name: "sqlite/0006_game_columns.json", contents: sqliteGameColumns),
         File(name: "sqlite/0007_metrics_hourly_columns.json", contents: sqliteMetricsHourlyColumns),
+        File(name: "sqlite/0008_dead_letter_columns.json", contents: sqliteDeadLetterColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -187,6 +188,24 @@ public enum EmbeddedMigrations {
   "down": {
     "layouts": [
       { "collection": "metrics_hourly", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0008_dead_letter_columns.json, byte for byte.
+    private static let sqliteDeadLetterColumns = #"""
+{
+  "description": "SQLite only: dead_letters in real columns (collection, record_id and error_message as text, error_code as an integer, failed_at and created_at in epoch ms, the refused record kept as its Extended JSON text in record, as it is an arbitrary record the store refused) instead of one JSON document per row, so the list, its order and the counts read plain columns. A database where no record was refused yet has no table to convert: ted creates it in the column layout on the first refusal. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0008.",
+  "up": {
+    "layouts": [
+      { "collection": "dead_letters", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "dead_letters", "layout": "documents" }
     ]
   }
 }

@@ -2,7 +2,7 @@ import Foundation
 import TEDCore
 
 /// A collection kept in real columns (the record tables `tick_samples`, `games`, `predictions`, `side_bets`, and
-/// `metrics_hourly`): a column per field of the document, in the document's order, then `document` (STRICT). A field
+/// `metrics_hourly`, `dead_letters`): a column per field of the document, in the document's order, then `document` (STRICT). A field
 /// of a sub-document may have a column of its own (`prediction_metrics.median_e40` in `median_e40`), so that no
 /// figure hides in JSON. Dates are epoch milliseconds, booleans 0 or 1, sub-documents kept whole their `DocumentJSON`
 /// text. A document the columns rebuild exactly (every document the service writes) is kept in the columns alone and
@@ -61,6 +61,7 @@ struct SQLiteRecordColumns: Sendable {
         case .predictions: predictions
         case .sideBets: sideBets
         case .metricsHourly: metricsHourly
+        case .deadLetters: deadLetters
         default: nil
         }
     }
@@ -111,6 +112,14 @@ struct SQLiteRecordColumns: Sendable {
         Column("side_bet_metrics.bets_lost", .integer), Column("side_bet_metrics.net_payout", .real),
         Column("side_bet_metrics.roi_percentage", .real, nullWhenEmpty: true),
         Column("created_at", .date), Column("updated_at", .date),
+    ])
+
+    /// The dead-letter as `DeadLetterDocument` keeps it: the refused record stays one text column (its Extended JSON:
+    /// an arbitrary record, which the store refused), its error, collection and times are columns.
+    static let deadLetters = SQLiteRecordColumns(columns: [
+        Column("collection", .text), Column("record_id", .text), Column("record", .text, nullWhenEmpty: true),
+        Column("error_code", .integer), Column("error_message", .text), Column("failed_at", .date),
+        Column("created_at", .date),
     ])
 
     /// `_id`, the fields, `document`: the `SELECT` list of a whole row, read back by `document(_:)`.
