@@ -35,7 +35,8 @@ import TEDCore
 
     /// SQLite's own migrations (`migrations/sqlite/`), in order: what a database migrated to 0002 has still to run.
     static let layoutLabels = ["0003_tick_sample_columns", "0004_prediction_columns", "0005_side_bet_columns",
-                               "0006_game_columns", "0007_metrics_hourly_columns", "0008_dead_letter_columns"]
+                               "0006_game_columns", "0007_metrics_hourly_columns", "0008_dead_letter_columns",
+                               "0009_flag_history_columns"]
 
     /// Those from `first` on.
     static func layoutLabels(from first: String) -> [String] { Array(layoutLabels.drop { $0 != first }) }
@@ -160,6 +161,7 @@ import TEDCore
         #expect(events.lines.contains("✓ games already has the columns layout"))
         #expect(events.lines.contains("✓ metrics_hourly already has the columns layout"))
         #expect(events.lines.contains("✓ dead_letters already has the columns layout"))
+        #expect(events.lines.contains("✓ flag_history already has the columns layout"))
         #expect(try await Self.columns(of: "tick_samples", store).contains("game_id"))
         await store.close()
     }

@@ -22,6 +22,7 @@ public enum EmbeddedMigrations {
         File(name: "sqlite/0006_game_columns.json", contents: sqliteGameColumns),
         File(name: "sqlite/0007_metrics_hourly_columns.json", contents: sqliteMetricsHourlyColumns),
         File(name: "sqlite/0008_dead_letter_columns.json", contents: sqliteDeadLetterColumns),
+        File(name: "sqlite/0009_flag_history_columns.json", contents: sqliteFlagHistoryColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -206,6 +207,24 @@ public enum EmbeddedMigrations {
   "down": {
     "layouts": [
       { "collection": "dead_letters", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0009_flag_history_columns.json, byte for byte.
+    private static let sqliteFlagHistoryColumns = #"""
+{
+  "description": "SQLite only: flag_history in real columns (at and created_at in epoch ms, from and to as from_enabled and to_enabled 0 or 1, source, token_fingerprint and host as text) instead of one JSON document per row, so the history is read newest first from plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0009.",
+  "up": {
+    "layouts": [
+      { "collection": "flag_history", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "flag_history", "layout": "documents" }
     ]
   }
 }

@@ -2,7 +2,7 @@ import Foundation
 import TEDCore
 
 /// A collection kept in real columns (the record tables `tick_samples`, `games`, `predictions`, `side_bets`, and
-/// `metrics_hourly`, `dead_letters`): a column per field of the document, in the document's order, then `document` (STRICT). A field
+/// `metrics_hourly`, `dead_letters`, `flag_history`): a column per field of the document, in the document's order, then `document` (STRICT). A field
 /// of a sub-document may have a column of its own (`prediction_metrics.median_e40` in `median_e40`), so that no
 /// figure hides in JSON. Dates are epoch milliseconds, booleans 0 or 1, sub-documents kept whole their `DocumentJSON`
 /// text. A document the columns rebuild exactly (every document the service writes) is kept in the columns alone and
@@ -22,16 +22,19 @@ struct SQLiteRecordColumns: Sendable {
         let nullWhenEmpty: Bool
         /// The sub-document the field is in; nil for a top-level field.
         let parent: String?
-        /// The field's name in its (sub-)document, and the column's name in SQL.
+        /// The field's name in its (sub-)document.
+        let key: String
+        /// The column's name in SQL: the key, unless SQL reserves it (`from`, `to`).
         let name: String
 
-        init(_ field: String, _ kind: Kind, nullWhenEmpty: Bool = false) {
+        init(_ field: String, _ kind: Kind, nullWhenEmpty: Bool = false, column: String? = nil) {
             self.field = field
             self.kind = kind
             self.nullWhenEmpty = nullWhenEmpty
             let parts = field.split(separator: ".", maxSplits: 1).map(String.init)
             parent = parts.count == 2 ? parts[0] : nil
-            name = parts[parts.count - 1]
+            key = parts[parts.count - 1]
+            name = column ?? key
         }
 
         var sqlType: String {
@@ -44,9 +47,9 @@ struct SQLiteRecordColumns: Sendable {
 
         /// The field's value in `document`; nil when it is missing (or its parent is not a sub-document).
         func value(in document: Document) -> DocumentValue? {
-            guard let parent else { return document[name] }
+            guard let parent else { return document[key] }
             guard case .document(let fields)? = document[parent] else { return nil }
-            return fields[name]
+            return fields[key]
         }
     }
 
@@ -62,6 +65,7 @@ struct SQLiteRecordColumns: Sendable {
         case .sideBets: sideBets
         case .metricsHourly: metricsHourly
         case .deadLetters: deadLetters
+        case .flagHistory: flagHistory
         default: nil
         }
     }
@@ -122,6 +126,14 @@ struct SQLiteRecordColumns: Sendable {
         Column("created_at", .date),
     ])
 
+    /// The flag history as `FlagChange.document` writes it; `from` and `to`, words SQL reserves, are the columns
+    /// `from_enabled` and `to_enabled`.
+    static let flagHistory = SQLiteRecordColumns(columns: [
+        Column("at", .date), Column("from", .boolean, column: "from_enabled"), Column("to", .boolean, column: "to_enabled"),
+        Column("source", .text), Column("token_fingerprint", .text, nullWhenEmpty: true), Column("host", .text),
+        Column("created_at", .date),
+    ])
+
     /// `_id`, the fields, `document`: the `SELECT` list of a whole row, read back by `document(_:)`.
     var selectList: String { (["_id"] + columns.map(\.name) + ["document"]).joined(separator: ", ") }
 
@@ -177,7 +189,7 @@ struct SQLiteRecordColumns: Sendable {
                 subDocument = column.parent.map { ($0, Document()) }
             }
             guard let value = value ?? (column.nullWhenEmpty ? .null : nil) else { continue }
-            if subDocument != nil { subDocument?.fields.append(column.name, value) } else { document.append(column.name, value) }
+            if subDocument != nil { subDocument?.fields.append(column.key, value) } else { document.append(column.key, value) }
         }
         closeSubDocument()
         return document

@@ -6,8 +6,8 @@ import TEDCore
 /// `"<name>"(_id TEXT PRIMARY KEY, created_at INTEGER, doc TEXT)`, where `doc` is the document as `DocumentJSON`
 /// text and `created_at` copies the document's `created_at` date in epoch milliseconds (NULL when it has none),
 /// so retention, hourly metrics and "oldest first" use a plain indexed column. The record tables (`tick_samples`,
-/// `games`, `predictions`, `side_bets`), `metrics_hourly` and `dead_letters` have a column per field instead
-/// (`SQLiteRecordColumns`); `SQLiteTable` and `SQLiteField` hide the difference from queries.
+/// `games`, `predictions`, `side_bets`), `metrics_hourly`, `dead_letters` and `flag_history` have a column per field
+/// instead (`SQLiteRecordColumns`); `SQLiteTable` and `SQLiteField` hide the difference from queries.
 ///
 /// It behaves like `MongoStore`: writes create missing tables, reads of a missing table find nothing and
 /// create nothing, every write is idempotent by `_id` (a string here).
@@ -300,8 +300,8 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 struct SQLiteTable: Sendable {
     let name: String
     let quoted: String
-    /// The tables `SQLiteRecordColumns.of` names (the record tables, `metrics_hourly`, `dead_letters`) keep their
-    /// fields in columns, every other table a `doc` column.
+    /// The tables `SQLiteRecordColumns.of` names (the record tables, `metrics_hourly`, `dead_letters`,
+    /// `flag_history`) keep their fields in columns, every other table a `doc` column.
     let layout: StoredLayout
     /// The columns of a record table in the column layout (nil for a document table).
     let recordColumns: SQLiteRecordColumns?
