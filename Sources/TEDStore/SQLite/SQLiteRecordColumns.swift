@@ -2,15 +2,15 @@ import Foundation
 import TEDCore
 
 /// A collection kept in real columns (the record tables `tick_samples`, `games`, `predictions`, `side_bets`, and
-/// `metrics_hourly`, `dead_letters`, `flag_history`): a column per field of the document, in the document's order, then `document` (STRICT). A field
-/// of a sub-document may have a column of its own (`prediction_metrics.median_e40` in `median_e40`), so that no
-/// figure hides in JSON. Dates are epoch milliseconds, booleans 0 or 1, sub-documents kept whole their `DocumentJSON`
-/// text. A document the columns rebuild exactly (every document the service writes) is kept in the columns alone and
-/// `document` is NULL; any other (restored from an older database, written by hand) keeps its whole `DocumentJSON`
-/// text in `document` and each field in its column where it has the column's type (NULL otherwise), so it reads back
-/// unchanged and filters, sorts, indexes and retention still find it: a document is never refused for its shape, as
-/// in MongoDB. The flush binds tick samples, nearly every row it writes, straight from the record instead
-/// (`SQLiteTickSampleColumns`), into these same columns.
+/// `metrics_hourly`, `dead_letters`, `flag_history`): a column per field of the document, in the document's order,
+/// then `document` (STRICT). A field of a sub-document may have a column of its own (`prediction_metrics.median_e40`
+/// in `median_e40`), so that no figure hides in JSON. Dates are epoch milliseconds, booleans 0 or 1, sub-documents
+/// kept whole their `DocumentJSON` text. A document the columns rebuild exactly (every document the service writes)
+/// is kept in the columns alone and `document` is NULL; any other (restored from an older database, written by hand)
+/// keeps its whole `DocumentJSON` text in `document` and each field in its column where it has the column's type
+/// (NULL otherwise), so it reads back unchanged and filters, sorts, indexes and retention still find it: a document
+/// is never refused for its shape, as in MongoDB. The flush binds tick samples, nearly every row it writes, straight
+/// from the record instead (`SQLiteTickSampleColumns`), into these same columns.
 struct SQLiteRecordColumns: Sendable {
     struct Column: Sendable {
         enum Kind: Sendable { case text, integer, real, boolean, date, document }
