@@ -91,9 +91,9 @@ public protocol DocumentStore: StorePorts {
     /// Records stored before a restart, or by another instance, are resolved too. Idempotent.
     func resolveOutcomes(ofGames gameIDs: [String], rules: OutcomeRules) async throws(StoreError)
 
-    /// Computes the hourly metrics of [start, end) in the database (see `HourlyMetricsFields`). Records with
+    /// Computes the hourly metrics of [start, end) in the database (`HourlyFigures`). Records with
     /// `end_inferred` (games whose rug was never seen, and their outcomes) count only with `includeInferred`.
-    func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document
+    func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> HourlyFigures
 
     /// Takes or renews the lease `name` for `owner` until `expiresAt`, if it is free, expired or already ours.
     func acquireLease(_ name: String, owner: String, now: Date, expiresAt: Date) async throws(StoreError) -> Bool
@@ -122,7 +122,7 @@ public protocol DocumentStore: StorePorts {
 
 extension DocumentStore {
     /// The hourly metrics as stored and reported by default: without inferred ends.
-    public func aggregateHour(start: Date, end: Date) async throws(StoreError) -> Document {
+    public func aggregateHour(start: Date, end: Date) async throws(StoreError) -> HourlyFigures {
         try await aggregateHour(start: start, end: end, includeInferred: false)
     }
 }

@@ -21,9 +21,11 @@ import TEDCore
         case sqlite, mongodb
         var testDescription: String { rawValue }
 
-        /// The migrations this backend takes: SQLite also has its own `sqlite/0003` to `0006`.
+        /// The migrations this backend takes: SQLite also has its own `sqlite/0003` and up.
         var migrationLabels: [String] {
-            ["0001_initial", "0002_flag_history"] + (self == .sqlite ? ["0003_tick_sample_columns", "0004_prediction_columns", "0005_side_bet_columns", "0006_game_columns"] : [])
+            ["0001_initial", "0002_flag_history"] + (self == .sqlite ? ["0003_tick_sample_columns", "0004_prediction_columns", "0005_side_bet_columns", "0006_game_columns",
+                                                       "0007_metrics_hourly_columns", "0008_dead_letter_columns",
+                                                       "0009_flag_history_columns"] : [])
         }
     }
 

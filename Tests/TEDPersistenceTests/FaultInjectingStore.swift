@@ -58,7 +58,7 @@ final class FaultInjectingStore: DocumentStore, @unchecked Sendable {
         try await base.resolveOutcomes(ofGames: gameIDs, rules: rules)
     }
 
-    func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
+    func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> HourlyFigures {
         try await base.aggregateHour(start: start, end: end, includeInferred: includeInferred)
     }
 

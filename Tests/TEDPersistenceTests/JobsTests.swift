@@ -506,14 +506,14 @@ enum MetricsDataSet {
         documents += (0..<20).map { MetricsDataSet.prediction("open", tick: $0, predicted: 99_999, actual: nil, at: h) }
         _ = try await store.documents.insert(documents, into: .predictions)
         let odd = try await store.aggregateHour(start: h, end: h.addingTimeInterval(3600))
-        #expect(odd["predictions_resolved"]?.intValue == 101)
-        #expect(odd.value(at: "prediction_metrics.median_e40")?.doubleValue == 50)
+        #expect(odd.predictionsResolved == 101)
+        #expect(odd.medianE40 == 50)
         _ = try await store.documents.insert([MetricsDataSet.prediction("extra", tick: 1, predicted: 100 + 40 * 1000, actual: 100, at: h)],
                                    into: .predictions)
         let even = try await store.aggregateHour(start: h, end: h.addingTimeInterval(3600))
-        #expect(even.value(at: "prediction_metrics.median_e40")?.doubleValue == 50.5)
+        #expect(even.medianE40 == 50.5)
         let none = try await store.aggregateHour(start: Day.at(8), end: Day.at(9))
-        #expect(none.value(at: "prediction_metrics.median_e40") == .null)
+        #expect(none.medianE40 == nil)
         await store.close()
     }
 }

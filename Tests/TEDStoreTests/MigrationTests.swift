@@ -187,7 +187,9 @@ import Testing
     @Test(arguments: Backend.allCases)
     func upToDownStepsAndMigrateToWalkTheVersions(_ backend: Backend) async throws {
         let fixture = try Fixture(backend)
-        let directory = try Fixture.copyOfMigrations(adding: ["0007_game_tick.json": """
+        // The version after every built-in one, whichever backend's folder it is in.
+        let next = 3 + SQLiteLayoutMigrationTests.layoutLabels.count
+        let directory = try Fixture.copyOfMigrations(adding: [Migration.id(of: next) + "_game_tick.json": """
             {"up": {"create_indexes": [{"collection": "tick_samples", "name": "game_id_1_tick_1",
                     "keys": [{"field": "game_id", "order": 1}, {"field": "tick", "order": 1}], "why": "replay reads a game's ticks in order"}]},
              "down": {"drop_indexes": [{"collection": "tick_samples", "name": "game_id_1_tick_1"}]}}
@@ -195,20 +197,20 @@ import Testing
         let store = try fixture.open()
         let runner = try MigrationRunner(store: store, directory: directory)
 
-        // Versions count across the backends' folders: SQLite's own 0003 to 0006 are no versions of MongoDB's.
-        let versions = fixture.versions + [7]
+        // Versions count across the backends' folders: SQLite's own 0003 and up are no versions of MongoDB's.
+        let versions = fixture.versions + [next]
         #expect(try await runner.up(to: 1).applied.map(\.version) == [1])
         #expect(try await runner.pendingCount() == versions.count - 1)
         #expect(try await runner.applyPending().applied.map(\.version) == Array(versions.dropFirst()))
         #expect(try await store.schema.indexes(of: .tickSamples).contains { $0.name == "game_id_1_tick_1" })
 
-        #expect(try await runner.down(steps: 1).reverted.map(\.version) == [7])
+        #expect(try await runner.down(steps: 1).reverted.map(\.version) == [next])
         #expect(try await store.schema.indexes(of: .tickSamples).contains { $0.name == "game_id_1_tick_1" } == false)
-        #expect(try await runner.migrate(to: 7).applied.map(\.version) == [7])
+        #expect(try await runner.migrate(to: next).applied.map(\.version) == [next])
         #expect(try await runner.migrate(to: 0).reverted.map(\.version) == versions.reversed())
         #expect(try await runner.status().applied.isEmpty)
 
-        await #expect(throws: MigrationError.unknownVersion(8, latest: 7)) { try await runner.up(to: 8) }
+        await #expect(throws: MigrationError.unknownVersion(next + 1, latest: next)) { try await runner.up(to: next + 1) }
         await store.close()
     }
 
@@ -349,12 +351,10 @@ extension MigrationTests {
             }
         }
 
-        /// The versions of `migrations/` this backend takes: SQLite also has its own `sqlite/0003` to `0006`.
-        var versions: [Int] { backend == .sqlite ? [1, 2, 3, 4, 5, 6] : [1, 2] }
+        /// The versions of `migrations/` this backend takes: SQLite also has its own `sqlite/0003` and up.
+        var versions: [Int] { labels.map { Int($0.prefix(4))! } }
         var labels: [String] {
-            Array(["0001_initial", "0002_flag_history", "0003_tick_sample_columns", "0004_prediction_columns",
-                   "0005_side_bet_columns", "0006_game_columns"]
-                .prefix(versions.count))
+            ["0001_initial", "0002_flag_history"] + (backend == .sqlite ? SQLiteLayoutMigrationTests.layoutLabels : [])
         }
 
         /// Another connection each call, as two service instances would have.

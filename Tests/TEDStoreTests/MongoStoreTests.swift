@@ -202,7 +202,7 @@ import Testing
                 Self.sideBet("b6", minute: 61, recommendation: "BET", expectedValue: 0.5, outcome: "WON", payout: 3.0),
             ], into: .sideBets)
 
-            let metrics = try await store.aggregateHour(start: hour, end: next)
+            let metrics = try await store.aggregateHour(start: hour, end: next).document
             #expect(metrics.keys == [
                 "hour_start", "hour_end", "games_analyzed", "predictions_made", "predictions_resolved",
                 "prediction_metrics", "side_bet_metrics",
@@ -228,7 +228,7 @@ import Testing
             #expect(s["net_payout"] == .double(2.0))
             Self.expectClose(s["roi_percentage"], 200.0 / 3)
 
-            let nextMetrics = try await store.aggregateHour(start: next, end: Self.at(minute: 120))
+            let nextMetrics = try await store.aggregateHour(start: next, end: Self.at(minute: 120)).document
             #expect(nextMetrics["games_analyzed"] == .int64(1))
             #expect(nextMetrics["predictions_made"] == .int64(4))
             #expect(nextMetrics["predictions_resolved"] == .int64(4))
@@ -239,7 +239,7 @@ import Testing
             #expect(odd["within_3_windows"] == .int64(2))
             Self.expectClose(nextMetrics["side_bet_metrics"]?.documentValue?["roi_percentage"], 300)
 
-            let empty = try await store.aggregateHour(start: Self.at(minute: -120), end: Self.at(minute: -60))
+            let empty = try await store.aggregateHour(start: Self.at(minute: -120), end: Self.at(minute: -60)).document
             #expect(empty["games_analyzed"] == .int64(0))
             #expect(empty["predictions_made"] == .int64(0))
             let none = try #require(empty["prediction_metrics"]?.documentValue)

@@ -169,14 +169,14 @@ import TEDCore
         let store = try await Self.oldDatabase(documents)
         let events = MigrationTests.EventLog()
         let runner = try SQLiteLayoutMigrationTests.runner(store, events: events)
-        #expect(try await runner.checkOnly().pending.map(\.label) == ["0004_prediction_columns", "0005_side_bet_columns", "0006_game_columns"])
+        #expect(try await runner.checkOnly().pending.map(\.label) == SQLiteLayoutMigrationTests.layoutLabels(from: "0004_prediction_columns"))
 
         // Until it is migrated, the flush keeps its predictions (a retryable error) instead of refusing them.
         let late = Self.prediction(20)
         let error = await #expect(throws: StoreError.self) { try await store.write([.prediction(late)], to: .predictions) }
         #expect(error?.isRetryable == true && error?.message.contains("ted migrate") == true)
 
-        #expect(try await runner.up().applied.map(\.label) == ["0004_prediction_columns", "0005_side_bet_columns", "0006_game_columns"])
+        #expect(try await runner.up().applied.map(\.label) == SQLiteLayoutMigrationTests.layoutLabels(from: "0004_prediction_columns"))
         #expect(events.lines.contains("✓ Converted predictions to the columns layout (\(documents.count) rows)"))
         #expect(try await Self.columns(store) == ["_id"] + SQLiteRecordColumns.predictions.columns.map(\.field) + ["document"])
         let stored = try await store.find(.predictions, where: .all, sort: DocumentSort("_id"), limit: nil)
@@ -190,14 +190,15 @@ import TEDCore
         #expect(try await store.count(.predictions, where: .equals("game_id", "g")) == documents.count)
 
         // Down: the document layout again, each `doc` the text the older ted reads.
-        #expect(try await runner.down(steps: 3).reverted.map(\.label) == ["0006_game_columns", "0005_side_bet_columns", "0004_prediction_columns"])
+        let labels = SQLiteLayoutMigrationTests.layoutLabels(from: "0004_prediction_columns")
+        #expect(try await runner.down(steps: labels.count).reverted.map(\.label) == labels.reversed())
         #expect(try await Self.columns(store) == ["_id", "created_at", "doc"])
         let docs = try await store.connection.run { database throws(StoreError) in
             try database.rows(#"SELECT doc FROM "predictions" WHERE _id != ?1 ORDER BY _id"#, [.text(late.id)]) { $0.text(0) ?? "" }
         }
         #expect(docs == (try Self.text(Self.sorted(documents))))
         #expect(try await Self.indexSQL(store).last == #"CREATE INDEX "predictions__game_id_1" ON "predictions" (json_extract(doc, '$.game_id') ASC)"#)
-        #expect(try await runner.up().applied.count == 3)
+        #expect(try await runner.up().applied.count == labels.count)
         #expect(try await store.count(.predictions, where: .all) == documents.count + 1)
         await store.close()
     }

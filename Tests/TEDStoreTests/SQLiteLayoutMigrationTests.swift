@@ -33,6 +33,14 @@ import TEDCore
         try SQLiteStore(path: TestEnvironment.temporaryDirectory().appendingPathComponent("ted.sqlite").path, logger: Logger(label: "test"))
     }
 
+    /// SQLite's own migrations (`migrations/sqlite/`), in order: what a database migrated to 0002 has still to run.
+    static let layoutLabels = ["0003_tick_sample_columns", "0004_prediction_columns", "0005_side_bet_columns",
+                               "0006_game_columns", "0007_metrics_hourly_columns", "0008_dead_letter_columns",
+                               "0009_flag_history_columns"]
+
+    /// Those from `first` on.
+    static func layoutLabels(from first: String) -> [String] { Array(layoutLabels.drop { $0 != first }) }
+
     static func runner(_ store: SQLiteStore, events: MigrationTests.EventLog = MigrationTests.EventLog()) throws -> MigrationRunner {
         MigrationRunner(store: store, migrations: try MigrationFiles.embedded.load()) { events.append($0) }
     }
@@ -66,6 +74,30 @@ import TEDCore
         return store
     }
 
+    /// Puts `table` back as a ted before its column layout kept it: the document table, the indexes `indexSQL`, and
+    /// each document the text that ted wrote in `doc`.
+    static func keepAsDocuments(_ table: String, _ documents: [Document], indexSQL: [String], in store: SQLiteStore) async throws {
+        let rows = try documents.map { document -> [SQLiteValue] in
+            [.text(document["_id"]!.stringValue!), document["created_at"]?.dateValue.map { .int(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? .null,
+             .text(String(decoding: try DocumentJSON.encode(document), as: UTF8.self))]
+        }
+        let quoted = SQLiteTable.quote(table)
+        try await store.connection.run { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                try database.execute("DROP TABLE IF EXISTS \(quoted)")
+                try database.execute("CREATE TABLE \(quoted) (_id TEXT PRIMARY KEY NOT NULL, created_at INTEGER, doc TEXT NOT NULL)")
+                for index in indexSQL { try database.execute(index) }
+                for row in rows { try database.execute("INSERT INTO \(quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3)", row) }
+            }
+        }
+    }
+
+    /// The `_id`s of the rows of `table` that keep their whole document, in order.
+    static func wholeDocuments(of table: String, _ store: SQLiteStore) async throws -> [String] {
+        let sql = "SELECT _id FROM \(SQLiteTable.quote(table)) WHERE document IS NOT NULL ORDER BY _id"
+        return try await store.connection.run { database throws(StoreError) in try database.rows(sql) { $0.text(0) ?? "" } }
+    }
+
     static func columns(of table: String, _ store: SQLiteStore) async throws -> [String] {
         try await store.connection.run { database throws(StoreError) in
             try database.rows("SELECT name FROM pragma_table_info(?1)", [.text(table)]) { $0.text(0) ?? "" }
@@ -83,16 +115,14 @@ import TEDCore
         let events = MigrationTests.EventLog()
         let runner = try Self.runner(store, events: events)
         let report = try await runner.checkOnly()
-        #expect(report.pending.map(\.label)
-                == ["0003_tick_sample_columns", "0004_prediction_columns", "0005_side_bet_columns", "0006_game_columns"])
+        #expect(report.pending.map(\.label) == Self.layoutLabels)
 
         // Until it is migrated, the flush keeps its tick samples (a retryable error) instead of refusing them.
         let sample = TickSample(gameID: "late", tick: 1, price: 2, features: nil, timestamp: Self.when, createdAt: Self.when)
         let error = await #expect(throws: StoreError.self) { try await store.write([.tickSample(sample)], to: .tickSamples) }
         #expect(error?.isRetryable == true && error?.message.contains("ted migrate") == true)
 
-        #expect(try await runner.up().applied.map(\.label)
-                == ["0003_tick_sample_columns", "0004_prediction_columns", "0005_side_bet_columns", "0006_game_columns"])
+        #expect(try await runner.up().applied.map(\.label) == Self.layoutLabels)
         #expect(events.lines.contains("✓ Converted tick_samples to the columns layout (\(Self.documents.count) rows)"))
         #expect(try await Self.columns(of: "tick_samples", store)
                 == ["_id", "game_id", "tick", "price", "features", "timestamp", "created_at", "document"])
@@ -108,28 +138,30 @@ import TEDCore
         #expect(try await store.write([.tickSample(sample)], to: .tickSamples) == [.stored])
 
         // Down: the document layout again, each `doc` the text the older ted reads.
-        #expect(try await runner.down(steps: 4).reverted.map(\.label)
-                == ["0006_game_columns", "0005_side_bet_columns", "0004_prediction_columns", "0003_tick_sample_columns"])
+        #expect(try await runner.down(steps: Self.layoutLabels.count).reverted.map(\.label) == Self.layoutLabels.reversed())
         #expect(try await Self.columns(of: "tick_samples", store) == ["_id", "created_at", "doc"])
         let docs = try await store.connection.run { database throws(StoreError) in
             try database.rows(#"SELECT doc FROM "tick_samples" WHERE _id != 'late:1' ORDER BY _id"#) { $0.text(0) ?? "" }
         }
         #expect(docs == (try Self.sortedText))
         #expect(try await Self.indexSQL(store) == [#"CREATE INDEX "tick_samples__created_at_1" ON "tick_samples" (created_at ASC)"#])
-        #expect(try await runner.up().applied.count == 4)
+        #expect(try await runner.up().applied.count == Self.layoutLabels.count)
         #expect(try await store.count(.tickSamples, where: .all) == Self.documents.count + 1)
         await store.close()
     }
 
-    /// A fresh database creates the record tables in the column layout at 0001: 0003 to 0006 find nothing to convert.
+    /// A fresh database creates the column tables in the column layout at 0001: 0003 to 0007 find nothing to convert.
     @Test func aFreshDatabaseHasTheColumnsFromTheStart() async throws {
         let store = try Self.makeStore()
         let events = MigrationTests.EventLog()
-        #expect(try await Self.runner(store, events: events).up().applied.count == 6)
+        #expect(try await Self.runner(store, events: events).up().applied.count == 2 + Self.layoutLabels.count)
         #expect(events.lines.contains("✓ tick_samples already has the columns layout"))
         #expect(events.lines.contains("✓ predictions already has the columns layout"))
         #expect(events.lines.contains("✓ side_bets already has the columns layout"))
         #expect(events.lines.contains("✓ games already has the columns layout"))
+        #expect(events.lines.contains("✓ metrics_hourly already has the columns layout"))
+        #expect(events.lines.contains("✓ dead_letters already has the columns layout"))
+        #expect(events.lines.contains("✓ flag_history already has the columns layout"))
         #expect(try await Self.columns(of: "tick_samples", store).contains("game_id"))
         await store.close()
     }

@@ -267,12 +267,13 @@ import Testing
 
     @Test func anUnreadableRowIsReportedAsCorrupt() async throws {
         try await withStore { store, _ async throws in
-            // A table in the document layout (the record tables have columns).
-            _ = try await store.insert([["_id": "good"]], into: .metricsHourly)
+            // A table in the document layout (a collection ted keeps no columns for).
+            let scratch = CollectionName("scratch")
+            _ = try await store.insert([["_id": "good"]], into: scratch)
             _ = try await store.connection.run { database throws(StoreError) in
-                try database.execute(#"INSERT INTO "metrics_hourly" (_id, created_at, doc) VALUES ('bad', NULL, '{"x":')"#)
+                try database.execute(#"INSERT INTO "scratch" (_id, created_at, doc) VALUES ('bad', NULL, '{"x":')"#)
             }
-            let error = await #expect(throws: StoreError.self) { try await store.find(.metricsHourly, where: .all, sort: nil, limit: nil) }
+            let error = await #expect(throws: StoreError.self) { try await store.find(scratch, where: .all, sort: nil, limit: nil) }
             #expect(error?.kind == .corrupt)
             #expect(error?.message.contains("bad") == true)
         }
@@ -327,15 +328,15 @@ import Testing
                 Self.sideBet("s5", "WAIT", ev: 0, outcome: nil, payout: nil),
             ], into: .sideBets)
 
-            #expect(try await store.aggregateHour(start: start, end: end) == Self.metrics(
+            #expect(try await store.aggregateHour(start: start, end: end).document == Self.metrics(
                 start: start, end: end, games: 2, made: 5, resolved: 4,
                 median: 0.75, meanE40: 0.9375, meanAbsoluteError: 90.25, within: (1, 2, 3),
                 sideBets: [5, 3, 3, 1, 1], netPayout: 0.5, roi: 25))
-            #expect(try await store.aggregateHour(start: end, end: later) == Self.metrics(
+            #expect(try await store.aggregateHour(start: end, end: later).document == Self.metrics(
                 start: end, end: later, games: 1, made: 4, resolved: 4,
                 median: 0.5, meanE40: 4.625 / 3, meanAbsoluteError: 280.0 / 3, within: (1, 2, 2),
                 sideBets: [0, 0, 0, 0, 0], netPayout: 0, roi: nil))
-            #expect(try await store.aggregateHour(start: later, end: Self.minute(240)) == Self.metrics(
+            #expect(try await store.aggregateHour(start: later, end: Self.minute(240)).document == Self.metrics(
                 start: later, end: Self.minute(240), games: 0, made: 0, resolved: 0,
                 median: nil, meanE40: nil, meanAbsoluteError: nil, within: (0, 0, 0),
                 sideBets: [0, 0, 0, 0, 0], netPayout: 0, roi: nil))
@@ -344,7 +345,7 @@ import Testing
 
     @Test func aggregateHourOfAnEmptyDatabaseIsZero() async throws {
         try await withStore { store, _ async throws in
-            let metrics = try await store.aggregateHour(start: Self.minute(0), end: Self.minute(60))
+            let metrics = try await store.aggregateHour(start: Self.minute(0), end: Self.minute(60)).document
             #expect(metrics["games_analyzed"] == .int64(0))
             #expect(metrics.value(at: "prediction_metrics.median_e40") == .null)
             #expect(metrics.value(at: "side_bet_metrics.roi_percentage") == .null)

@@ -4,8 +4,9 @@ import TEDCore
 import TEDStore
 
 /// Computes `metrics_hourly` documents: one per hour, `_id` the hour start in ISO-8601, written by upsert so a
-/// recomputed hour replaces its document. The figures come from `DocumentStore.aggregateHour` (computed in the
-/// database); this adds `_id`, `created_at` (the first computation, kept on recomputation) and `updated_at`.
+/// recomputed hour replaces its document. The figures come from `DocumentStore.aggregateHour` (`HourlyFigures`,
+/// computed in the database); this adds `_id`, `created_at` (the first computation, kept on recomputation) and
+/// `updated_at`.
 public struct HourlyMetricsCalculator: Sendable {
     public enum Outcome: Sendable, Equatable {
         /// The hours computed, oldest first.
@@ -79,7 +80,7 @@ public struct HourlyMetricsCalculator: Sendable {
         let id = Self.id(ofHour: hour)
         let figures = try await store.aggregateHour(start: hour, end: hour.addingTimeInterval(3600))
         let previous = try await store.hourlyMetrics(id: id)
-        if skippingEmpty, previous == nil, !Self.hasRecords(figures) {
+        if skippingEmpty, previous == nil, !figures.hasRecords {
             logger.debug("No records in the hour \(id): no metrics document")
             return nil
         }
@@ -87,9 +88,7 @@ public struct HourlyMetricsCalculator: Sendable {
         document["created_at"] = .date(previous?["created_at"]?.dateValue ?? now)
         document["updated_at"] = .date(now)
         try await store.saveHourlyMetrics(document)
-        let predictions = figures["predictions_made"]?.intValue ?? 0
-        let games = figures["games_analyzed"]?.intValue ?? 0
-        logger.info("Calculated hourly metrics for \(id): \(predictions) predictions, \(games) games")
+        logger.info("Calculated hourly metrics for \(id): \(figures.predictionsMade) predictions, \(figures.gamesAnalyzed) games")
         return document
     }
 
@@ -97,21 +96,16 @@ public struct HourlyMetricsCalculator: Sendable {
     /// `"live": true`; nil when the hour has no records yet. Lets the metrics report show data right after enabling.
     public func live(hour: Date, now: Date) async throws(StoreError) -> Document? {
         let figures = try await store.aggregateHour(start: hour, end: hour.addingTimeInterval(3600))
-        guard Self.hasRecords(figures) else { return nil }
+        guard figures.hasRecords else { return nil }
         var document = Self.document(id: Self.id(ofHour: hour), figures: figures)
         document["live"] = true
         document["updated_at"] = .date(now)
         return document
     }
 
-    /// Whether the hour's figures count any game, prediction or side bet.
-    static func hasRecords(_ figures: Document) -> Bool {
-        (figures["games_analyzed"]?.intValue ?? 0) > 0 || (figures["predictions_made"]?.intValue ?? 0) > 0
-            || (figures.value(at: "side_bet_metrics.total_recommended")?.intValue ?? 0) > 0
-    }
-
-    private static func document(id: String, figures: Document) -> Document {
-        Document([(key: "_id", value: DocumentValue.string(id))] + figures.fields.filter { $0.key != "_id" })
+    /// The stored layout: `_id` first, then the figures.
+    private static func document(id: String, figures: HourlyFigures) -> Document {
+        Document([(key: "_id", value: DocumentValue.string(id))] + figures.document.fields)
     }
 
     /// The start of the hour of the oldest game, prediction or side bet created at or after `from`; nil when none.

@@ -33,7 +33,7 @@ public struct StoredReports: Sendable {
         let currentHour = MetricsBackfill.hourStart(now)
         let start = currentHour.addingTimeInterval(-Double(hours - 1) * 3600)
         var hourly: [Document]
-        let period: Document
+        let period: HourlyFigures
         do throws(StoreError) {
             hourly = try await store.hourlyMetrics(from: start, to: currentHour)
             let calculator = HourlyMetricsCalculator(store: store, logger: Logger(label: "ted.metrics"))
@@ -43,7 +43,7 @@ public struct StoredReports: Sendable {
         } catch {
             throw failure(error)
         }
-        var summary = MetricsSummary(hourly: includeInferred ? [period] : hourly)
+        var summary = MetricsSummary(hourly: includeInferred ? [period.document] : hourly)
         summary.hours = hourly.count
         let sideBets: JSONValue = [
             "bets_placed": JSONValue(summary.betsPlaced),
@@ -66,7 +66,7 @@ public struct StoredReports: Sendable {
             "accuracy_2_windows": JSONValue(summary.accuracyTwoWindows),
             "accuracy_3_windows": JSONValue(summary.accuracyThreeWindows),
             "average_e40": JSONValue(summary.averageE40),
-            "median_e40": JSONValue(period.value(at: "prediction_metrics.median_e40")?.doubleValue),
+            "median_e40": JSONValue(period.medianE40),
             "side_bets": sideBets,
             "hourly": .array(hourly.map(\.json)),
         ]

@@ -20,6 +20,9 @@ public enum EmbeddedMigrations {
         File(name: "sqlite/0004_prediction_columns.json", contents: sqlitePredictionColumns),
         File(name: "sqlite/0005_side_bet_columns.json", contents: sqliteSideBetColumns),
         File(name: "sqlite/0006_game_columns.json", contents: sqliteGameColumns),
+        File(name: "sqlite/0007_metrics_hourly_columns.json", contents: sqliteMetricsHourlyColumns),
+        File(name: "sqlite/0008_dead_letter_columns.json", contents: sqliteDeadLetterColumns),
+        File(name: "sqlite/0009_flag_history_columns.json", contents: sqliteFlagHistoryColumns),
     ]
 
     // migrations/0001_initial.json, byte for byte (the empty line keeps its final newline).
@@ -168,6 +171,60 @@ public enum EmbeddedMigrations {
   "down": {
     "layouts": [
       { "collection": "games", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0007_metrics_hourly_columns.json, byte for byte.
+    private static let sqliteMetricsHourlyColumns = #"""
+{
+  "description": "SQLite only: metrics_hourly in real columns (a column per figure, those of prediction_metrics and side_bet_metrics included: counts as integers, means, median, net payout and ROI as reals or NULL, hour_start, hour_end, created_at and updated_at in epoch ms) instead of one JSON document per row, so the hourly rows are read and sorted by plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0007.",
+  "up": {
+    "layouts": [
+      { "collection": "metrics_hourly", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "metrics_hourly", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0008_dead_letter_columns.json, byte for byte.
+    private static let sqliteDeadLetterColumns = #"""
+{
+  "description": "SQLite only: dead_letters in real columns (collection, record_id and error_message as text, error_code as an integer, failed_at and created_at in epoch ms, the refused record kept as its Extended JSON text in record, as it is an arbitrary record the store refused) instead of one JSON document per row, so the list, its order and the counts read plain columns. A database where no record was refused yet has no table to convert: ted creates it in the column layout on the first refusal. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0008.",
+  "up": {
+    "layouts": [
+      { "collection": "dead_letters", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "dead_letters", "layout": "documents" }
+    ]
+  }
+}
+
+"""#
+
+    // migrations/sqlite/0009_flag_history_columns.json, byte for byte.
+    private static let sqliteFlagHistoryColumns = #"""
+{
+  "description": "SQLite only: flag_history in real columns (at and created_at in epoch ms, from and to as from_enabled and to_enabled 0 or 1, source, token_fingerprint and host as text) instead of one JSON document per row, so the history is read newest first from plain columns. Existing rows are converted in place, each to exactly the document it was (one the columns cannot rebuild keeps its whole document beside them). MongoDB keeps documents and has no version 0009.",
+  "up": {
+    "layouts": [
+      { "collection": "flag_history", "layout": "columns" }
+    ]
+  },
+  "down": {
+    "layouts": [
+      { "collection": "flag_history", "layout": "documents" }
     ]
   }
 }

@@ -88,6 +88,10 @@ public enum MigrationLoader {
         }
     }
 
+    /// The store's own collections, which it creates on first use rather than through a migration: a layout
+    /// (`migrations/sqlite/`) may name them all the same (on a database without one, it has nothing to convert).
+    private static let storeOwned: Set<CollectionName> = [.deadLetters, .locks, .schemaMigrations]
+
     /// An index or drop on a collection that no migration so far creates is a typo that would only fail mid-run.
     private static func checkReferences(_ migrations: [Migration], directory: String) throws(MigrationError) {
         var schema = ExpectedSchema()
@@ -100,7 +104,7 @@ public enum MigrationLoader {
                 throw MigrationError.invalidFile(
                     file: path, reason: "up.create_indexes: index \(index.spec.name) is on \(index.collection), which no migration up to this one creates")
             }
-            for change in migration.up.layouts where !known.contains(change.collection) {
+            for change in migration.up.layouts where !known.contains(change.collection) && !storeOwned.contains(change.collection) {
                 throw MigrationError.invalidFile(
                     file: path, reason: "up.layouts: \(change.collection) is not created by any migration up to this one")
             }

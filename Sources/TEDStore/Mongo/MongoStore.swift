@@ -142,7 +142,7 @@ public final class MongoStore: DocumentStore, SchemaStore {
 
     // MARK: - Hourly metrics
 
-    public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
+    public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> HourlyFigures {
         let range = HourlyPipelines.range(start: start, end: end, includeInferred: includeInferred)
         let gamesQuery = try BSONCodec.encode(range)
         let predictionsPipeline = try BSONCodec.encode(["pipeline": .array(HourlyPipelines.predictions(range))])
@@ -554,12 +554,12 @@ enum HourlyPipelines {
         ]
     }
 
-    /// The metrics document from the aggregation results (no group document when nothing fell in the hour).
-    static func metrics(start: Date, end: Date, games: Int, predictions: [Document], sideBets: [Document]) -> Document {
+    /// The figures from the aggregation results (no group document when nothing fell in the hour).
+    static func metrics(start: Date, end: Date, games: Int, predictions: [Document], sideBets: [Document]) -> HourlyFigures {
         let p = predictions.first ?? Document()
         let s = sideBets.first ?? Document()
         func count(_ value: DocumentValue?) -> Int64 { Int64(value?.intValue ?? 0) }
-        var metrics = HourlyMetricsDocument(start: start, end: end)
+        var metrics = HourlyFigures(start: start, end: end)
         metrics.gamesAnalyzed = Int64(games)
         metrics.predictionsMade = count(p["made"])
         metrics.predictionsResolved = count(p["resolved"])
@@ -576,6 +576,6 @@ enum HourlyPipelines {
         metrics.betsLost = count(s["bets_lost"])
         metrics.netPayout = s["net_payout"]?.doubleValue ?? 0
         metrics.roiPercentage = s["roi_percentage"]?.doubleValue
-        return metrics.document
+        return metrics
     }
 }

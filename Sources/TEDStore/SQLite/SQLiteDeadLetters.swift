@@ -1,8 +1,9 @@
 import Foundation
 import TEDCore
 
-/// The dead-letter in SQLite: one `dead_letters` row per refused record (`DeadLetterDocument` in `doc`), replaced by
-/// `_id` when the record is refused again, listed in the order of the `created_at` column.
+/// The dead-letter in SQLite: one `dead_letters` row per refused record (`DeadLetterDocument`, a column per field:
+/// `SQLiteRecordColumns.deadLetters`), replaced by `_id` when the record is refused again, listed in the order of the
+/// `created_at` column.
 extension SQLiteStore {
     /// Rows deleted per transaction while purging, so the flush is never locked out for long.
     static let deadLetterPurgeBatch = 1000
@@ -15,9 +16,9 @@ extension SQLiteStore {
     public func deadLetters(limit: Int) async throws(StoreError) -> [DeadLetter] {
         guard limit > 0 else { return [] }
         let table = try SQLiteTable(.deadLetters)
-        let sql = "SELECT doc FROM \(table.quoted) ORDER BY created_at, _id LIMIT ?1"
+        let sql = "SELECT \(table.selectList) FROM \(table.quoted) ORDER BY created_at, _id LIMIT ?1"
         return try await read(table, sql, [.int(Int64(limit))]) { row throws(StoreError) in
-            DeadLetterDocument.decode(try row.document(0))
+            DeadLetterDocument.decode(try table.document(in: row))
         }
     }
 

@@ -1,28 +1,28 @@
 import Foundation
 import TEDCore
 
-/// The stored hourly metrics in SQLite: rows found and sorted on their `hour_start` date (integer milliseconds in
-/// the JSON), kept by replacing the row of the same `_id`; the first record of the measured collections through
-/// their `created_at` column.
+/// The stored hourly metrics in SQLite (`metrics_hourly`, a column per figure: `SQLiteRecordColumns.metricsHourly`):
+/// rows found and sorted on their `hour_start` date, kept by replacing the row of the same `_id`; the first record of
+/// the measured collections through their `created_at` column.
 extension SQLiteStore {
-    /// `hour_start` when it is a date (a JSON integer); NULL otherwise.
-    private static let hourStart =
-        "CASE WHEN json_type(doc, '$.hour_start') = 'integer' THEN json_extract(doc, '$.hour_start') END"
+    /// `hour_start` when it is a date; NULL otherwise (a row kept whole whose `hour_start` is something else).
+    private static func hourStart(_ table: SQLiteTable) throws(StoreError) -> String {
+        let field = try SQLiteField("hour_start", in: table)
+        return "CASE WHEN \(field.type) = 'integer' THEN \(field.expression) END"
+    }
 
     public func newestMetricsHour() async throws(StoreError) -> Date? {
         let table = try SQLiteTable(.metricsHourly)
-        let sql = "SELECT max(\(Self.hourStart)) FROM \(table.quoted)"
+        let sql = "SELECT max(\(try Self.hourStart(table))) FROM \(table.quoted)"
         return try await read(table, sql) { $0.optionalDate(0) }.first ?? nil
     }
 
     public func hourlyMetrics(from: Date, to: Date) async throws(StoreError) -> [Document] {
         let table = try SQLiteTable(.metricsHourly)
-        let sql = """
-            SELECT doc FROM (SELECT doc, \(Self.hourStart) AS hour FROM \(table.quoted))
-            WHERE hour >= ?1 AND hour < ?2 ORDER BY hour
-            """
+        let hour = try Self.hourStart(table)
+        let sql = "SELECT \(table.selectList) FROM \(table.quoted) WHERE \(hour) >= ?1 AND \(hour) < ?2 ORDER BY \(hour)"
         let bindings: [SQLiteValue] = [.int(try DocumentJSON.milliseconds(from)), .int(try DocumentJSON.milliseconds(to))]
-        return try await read(table, sql, bindings) { row throws(StoreError) in try row.document(0) }
+        return try await read(table, sql, bindings) { row throws(StoreError) in try table.document(in: row) }
     }
 
     public func hourlyMetrics(id: String) async throws(StoreError) -> Document? {

@@ -26,30 +26,10 @@ extension SQLiteStore {
         }.first
     }
 
-    /// Replaces (or inserts) each document by its `_id`, in one transaction; the `created_at` column follows the
-    /// document's `created_at` date (NULL without one, so retention never takes it).
+    /// Replaces (or inserts) each document by its `_id`, in one transaction, in the table's layout (`upsert`): in the
+    /// document layout the `created_at` column follows the document's `created_at` date (NULL without one, so
+    /// retention never takes it).
     func replaceByID(_ documents: [Document], in collection: CollectionName) async throws(StoreError) {
-        guard !documents.isEmpty else { return }
-        let table = try SQLiteTable(collection)
-        var rows: [[SQLiteValue]] = []
-        for document in documents {
-            guard case .string(let id)? = document["_id"] else {
-                throw StoreError(.operationFailed, "write into \(table.name): a document has no string _id")
-            }
-            let createdAt = try document["created_at"]?.dateValue.map { date throws(StoreError) in try DocumentJSON.milliseconds(date) }
-            rows.append([.text(id), createdAt.map(SQLiteValue.int) ?? .null,
-                         .text(String(decoding: try DocumentJSON.encode(document), as: UTF8.self))])
-        }
-        let sql = """
-            INSERT INTO \(table.quoted) (_id, created_at, doc) VALUES (?1, ?2, ?3)
-            ON CONFLICT(_id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc
-            """
-        let bindings = rows
-        try await connection.run { database throws(StoreError) in
-            try database.transaction { () throws(StoreError) in
-                try database.execute(table.createSQL)
-                for row in bindings { try database.execute(sql, row) }
-            }
-        }
+        _ = try await upsert(documents, into: collection)
     }
 }

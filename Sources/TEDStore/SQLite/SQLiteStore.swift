@@ -6,8 +6,8 @@ import TEDCore
 /// `"<name>"(_id TEXT PRIMARY KEY, created_at INTEGER, doc TEXT)`, where `doc` is the document as `DocumentJSON`
 /// text and `created_at` copies the document's `created_at` date in epoch milliseconds (NULL when it has none),
 /// so retention, hourly metrics and "oldest first" use a plain indexed column. The record tables (`tick_samples`,
-/// `games`, `predictions`, `side_bets`) have a column per field instead (`SQLiteRecordColumns`); `SQLiteTable`
-/// and `SQLiteField` hide the difference from queries.
+/// `games`, `predictions`, `side_bets`), `metrics_hourly`, `dead_letters` and `flag_history` have a column per field
+/// instead (`SQLiteRecordColumns`); `SQLiteTable` and `SQLiteField` hide the difference from queries.
 ///
 /// It behaves like `MongoStore`: writes create missing tables, reads of a missing table find nothing and
 /// create nothing, every write is idempotent by `_id` (a string here).
@@ -144,7 +144,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 
     // MARK: - Hourly metrics
 
-    public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> Document {
+    public func aggregateHour(start: Date, end: Date, includeInferred: Bool) async throws(StoreError) -> HourlyFigures {
         let range: [SQLiteValue] = [.int(try DocumentJSON.milliseconds(start)), .int(try DocumentJSON.milliseconds(end)),
                                     .int(includeInferred ? 1 : 0)]
         return try await connection.run { database throws(StoreError) in
@@ -293,8 +293,8 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
 struct SQLiteTable: Sendable {
     let name: String
     let quoted: String
-    /// The record tables (`tick_samples`, `games`, `predictions`, `side_bets`) keep their fields in columns, every
-    /// other table a `doc` column.
+    /// The tables `SQLiteRecordColumns.of` names (the record tables, `metrics_hourly`, `dead_letters`,
+    /// `flag_history`) keep their fields in columns, every other table a `doc` column.
     let layout: StoredLayout
     /// The columns of a record table in the column layout (nil for a document table).
     let recordColumns: SQLiteRecordColumns?
@@ -309,7 +309,7 @@ struct SQLiteTable: Sendable {
         }
         let recordColumns = SQLiteRecordColumns.of(collection)
         guard layout != .columns || recordColumns != nil else {
-            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite (only tick_samples, games, predictions and side_bets have)")
+            throw StoreError(.operationFailed, "\(name) has no column layout in SQLite")
         }
         let layout = layout ?? (recordColumns != nil ? .columns : .documents)
         self.init(name: name, quoted: SQLiteTable.quote(name), layout: layout,
@@ -643,8 +643,8 @@ enum SQLiteHourlyMetrics {
     }
 
     /// `range` binds [start, end) in milliseconds, and whether inferred ends count. Run inside one read transaction for a consistent snapshot.
-    static func compute(start: Date, end: Date, range: [SQLiteValue], in database: SQLiteDatabase) throws(StoreError) -> Document {
-        var metrics = HourlyMetricsDocument(start: start, end: end)
+    static func compute(start: Date, end: Date, range: [SQLiteValue], in database: SQLiteDatabase) throws(StoreError) -> HourlyFigures {
+        var metrics = HourlyFigures(start: start, end: end)
         let games = try SQLiteTable(.games), predictions = try SQLiteTable(.predictions), sideBets = try SQLiteTable(.sideBets)
         if try database.tableExists(games.name) {
             metrics.gamesAnalyzed = try database.rows(try Self.games(games), range) { $0.int64(0) }.first ?? 0
@@ -675,6 +675,6 @@ enum SQLiteHourlyMetrics {
         }
         metrics.roiPercentage = SideBetAnalytics.roiPercentage(netPayout: metrics.netPayout,
                                                                settledBets: Int(metrics.betsWon + metrics.betsLost))
-        return metrics.document
+        return metrics
     }
 }
