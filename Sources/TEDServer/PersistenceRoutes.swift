@@ -10,7 +10,7 @@ struct PersistenceRoutes: Sendable {
     let jobs: JobsStatus?
 
     func register(on router: Router<some RequestContext>) {
-        router.get("/api/persistence/status") { _, _ in JSONResponse.make(.ok, status()) }
+        router.get("/api/persistence/status") { _, _ in JSONResponse.make(.ok, await status()) }
         router.post("/api/persistence/enable") { request, _ in setFlag(request, enabled: true) }
         router.post("/api/persistence/disable") { request, _ in setFlag(request, enabled: false) }
         router.post("/api/persistence/flush") { request, _ -> Response in
@@ -31,5 +31,5 @@ struct PersistenceRoutes: Sendable {
         return JSONResponse.make(.ok, ["enabled": .bool(enabled), "changed": .bool(changed), "flag_source": "api"])
     }
 
-    func status() -> JSONValue { runtime.statusReport(jobs: jobs) }
+    func status() async -> JSONValue { await runtime.statusReport(jobs: jobs) }
 }

@@ -14,13 +14,16 @@ struct StatusRoutes: Sendable {
         router.get("/api/health") { _, _ in JSONResponse.make(.ok, ["status": "healthy", "timestamp": .string(Timestamp.formatISO8601(Date())), "version": .string(version)]) }
         router.get("/health/ready") { _, _ -> Response in
             let stuck = runtime.stuckCollections()
-            let persistence = stuck.isEmpty ? await persistenceHealth() : "stuck"
-            let ok = persistence != "down" && stuck.isEmpty
+            // Nothing can be written (or read) until `ted migrate` converts them, whether or not records wait yet.
+            let unmigrated = runtime.flag.isEnabled ? await runtime.unmigratedTables() : []
+            let persistence = !unmigrated.isEmpty ? "unmigrated" : stuck.isEmpty ? await persistenceHealth() : "stuck"
+            let ok = persistence != "down" && stuck.isEmpty && unmigrated.isEmpty
             return JSONResponse.make(ok ? .ok : .serviceUnavailable, [
                 "status": ok ? "ready" : "not_ready",
                 "checks": ["ingest": "ok", "persistence": .string(persistence)],
                 "failing": ok ? .null : "persistence",
                 "stuck": .array(stuck.map(\.json)),
+                "unmigrated": .array(unmigrated.map(\.unmigratedJSON)),
             ])
         }
     }

@@ -169,6 +169,10 @@ public protocol SchemaStore: Sendable {
     // Storage layouts (a backend's own migrations, `migrations/sqlite/`): converts an existing collection's rows to
     // `layout` in place; returns how many rows it converted, nil when the collection was missing or had the layout.
     func changeLayout(of collection: CollectionName, to layout: StoredLayout) async throws(StoreError) -> Int?
+
+    // The layout each existing table has in the database, beside the one this version reads and writes it in
+    // (`ted verify`, readiness); none for a store that keeps every collection one way (MongoDB). Writes nothing.
+    func tableLayouts() async throws(StoreError) -> [TableLayout]
 }
 
 extension SchemaStore {

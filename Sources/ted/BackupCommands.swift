@@ -84,7 +84,8 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check that every collection and index the migrations declare exists (e.g. after a restore).",
         discussion: """
-            Prints the document count and the missing or differing indexes of each collection; writes nothing. \
+            Prints the document count and the missing or differing indexes of each collection, and each SQLite \
+            table whose layout (documents or columns) is not the one the migration ledger says; writes nothing. \
             With --backup, also compares the counts with that backup's header. Exit codes: 0 everything is as \
             declared (and matches the backup), 1 otherwise.
             """)
@@ -114,6 +115,11 @@ struct VerifyCommand: AsyncParsableCommand {
                     print("    index differs: existing \(difference.existing.summary), declared \(difference.expected.summary)")
                     problems.append("index \(difference.expected.summary) of \(collection.name) differs")
                 }
+            }
+            // SQLite's tables against the ledger's layouts (MongoDB has none: nothing is printed).
+            for difference in try await runner.layoutDifferences() {
+                print("Layout differs: \(difference.summary)")
+                problems.append("layout of \(difference.collection) differs from the ledger's")
             }
             if !report.pending.isEmpty {
                 print("Pending migrations: " + report.pending.map(\.label).joined(separator: ", "))

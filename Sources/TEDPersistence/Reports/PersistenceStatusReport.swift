@@ -4,8 +4,9 @@ import TEDStore
 
 extension PersistenceRuntime {
     /// `GET /api/persistence/status`: the flag, the accounting per collection (with whether the identity holds),
-    /// the flush, the spool, what is stuck and the jobs.
-    public func statusReport(jobs: JobsStatus?) -> JSONValue {
+    /// the flush, the spool, what is stuck (and the tables `ted migrate` must convert first) and the jobs.
+    public func statusReport(jobs: JobsStatus?) async -> JSONValue {
+        let unmigrated = await unmigratedTables()
         let flag = self.flag.snapshot
         let flush = statistics.snapshot
         let counters = ingestor.counters
@@ -62,6 +63,7 @@ extension PersistenceRuntime {
             ("spool", spool),
             ("durability", .string(settings.ingestDurability.rawValue)),
             ("stuck", .array(stuckCollections().map(\.json))),
+            ("unmigrated", .array(unmigrated.map(\.unmigratedJSON))),
             ("overflow_policy", .string(settings.overflowPolicy.rawValue)),
         ])
         if let jobs { object.entries.append(("jobs", jobs.snapshot.json)) }

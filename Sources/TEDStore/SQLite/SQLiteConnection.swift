@@ -118,17 +118,22 @@ final class SQLiteDatabase {
     func withStatement<R>(
         _ sql: String, _ bindings: [SQLiteValue] = [], _ body: (SQLiteStatement) throws(StoreError) -> R
     ) throws(StoreError) -> R {
-        let statement = SQLiteStatement(handle: try prepared(sql), database: handle)
-        activeStatements += 1
-        defer {
-            sqlite3_reset(statement.handle)
-            sqlite3_clear_bindings(statement.handle)
-            activeStatements -= 1
+        do throws(StoreError) {
+            let statement = SQLiteStatement(handle: try prepared(sql), database: handle)
+            activeStatements += 1
+            defer {
+                sqlite3_reset(statement.handle)
+                sqlite3_clear_bindings(statement.handle)
+                activeStatements -= 1
+            }
+            for (offset, value) in bindings.enumerated() {
+                try statement.bind(value, at: Int32(offset + 1))
+            }
+            return try body(statement)
+        } catch where error.kind == .operationFailed && error.code & 0xFF == Int(SQLITE_ERROR) {
+            // "no such column" on a table an older ted wrote, not migrated yet: say so, naming the table.
+            throw layoutBehindError(for: sql, error) ?? error
         }
-        for (offset, value) in bindings.enumerated() {
-            try statement.bind(value, at: Int32(offset + 1))
-        }
-        return try body(statement)
     }
 
     /// Steps a statement to completion; returns `changes`.

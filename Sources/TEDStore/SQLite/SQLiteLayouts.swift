@@ -11,17 +11,11 @@ extension SQLiteStore {
         return try await connection.run { database throws(StoreError) in
             try database.transaction { () throws(StoreError) -> Int? in
                 guard try database.tableExists(target.name) else { return nil }  // created in the new layout when needed
-                let source = try SQLiteTable(collection, layout: try Self.layout(of: target, in: database))
+                let source = try SQLiteTable(collection, layout: try database.storedLayout(of: target.name))
                 guard source.layout != target.layout else { return nil }
                 return try Self.rebuild(source, as: target, database)
             }
         }
-    }
-
-    /// The layout the table has in the file: the document layout is the one with a `doc` column.
-    private static func layout(of table: SQLiteTable, in database: SQLiteDatabase) throws(StoreError) -> StoredLayout {
-        let columns = try database.rows("SELECT name FROM pragma_table_info(?1)", [.text(table.name)]) { $0.text(0) }
-        return columns.contains("doc") ? .documents : .columns
     }
 
     /// Rows are copied in slices, so memory stays bounded however large the table.

@@ -15,27 +15,29 @@ extension SQLiteStore {
             try database.transaction { () throws(StoreError) in
                 guard try database.tableExists(games.name) else { return }
                 let ended = try database.rows(findGames, gameIDs.map(SQLiteValue.text)) { row throws(StoreError) in
-                    try Self.record(row, in: games, .games)
-                }.compactMap { record -> GameRecord? in
-                    guard case .game(let game) = record, game.ended else { return nil }
-                    return game
+                    try Self.stored(row, in: games, .games)
+                }.compactMap { stored -> (GameRecord, Document)? in
+                    guard case .game(let game) = stored.record, game.ended else { return nil }
+                    return (game, stored.document)
                 }
-                for var game in ended {
+                for (var game, gameDocument) in ended {
                     var count = 0, within = 0, placed = 0
-                    for case .prediction(var prediction) in try Self.records(of: game.gameID, in: predictions, database) {
+                    for (record, document) in try Self.records(of: game.gameID, in: predictions, database) {
+                        guard case .prediction(var prediction) = record else { continue }
                         if !prediction.isResolved {
                             prediction = prediction.resolved(actualEndTick: game.endTick, endInferred: game.endInferred)
-                            try Self.replace(prediction.document, in: predictions, database)
+                            try Self.replace(document.setting(prediction.document), in: predictions, database)
                         }
                         count += 1
                         if prediction.errorMetrics?.isWithin(windows: 1) == true { within += 1 }
                     }
-                    for case .sideBet(var sideBet) in try Self.records(of: game.gameID, in: sideBets, database) {
+                    for (record, document) in try Self.records(of: game.gameID, in: sideBets, database) {
+                        guard case .sideBet(var sideBet) = record else { continue }
                         if !sideBet.isResolved {
                             sideBet = sideBet.resolved(actualEndTick: game.endTick, windowTicks: rules.sideBetWindowTicks,
                                                        payoutMultiplier: rules.sideBetPayoutMultiplier,
                                                        endInferred: game.endInferred)
-                            try Self.replace(sideBet.document, in: sideBets, database)
+                            try Self.replace(document.setting(sideBet.document), in: sideBets, database)
                         }
                         if sideBet.recommendation == .bet { placed += 1 }
                     }
@@ -43,17 +45,18 @@ extension SQLiteStore {
                     game.hadPredictions = count > 0
                     game.predictionAccuracy = count > 0 ? Double(within) / Double(count) : nil
                     game.sideBetsPlaced = placed
-                    try Self.replace(game.document, in: games, database)
+                    try Self.replace(gameDocument.setting(game.document), in: games, database)
                 }
             }
         }
     }
 
-    private static func records(of gameID: String, in table: SQLiteTable, _ database: SQLiteDatabase) throws(StoreError) -> [StoreRecord] {
+    private static func records(of gameID: String, in table: SQLiteTable,
+                                _ database: SQLiteDatabase) throws(StoreError) -> [(record: StoreRecord, document: Document)] {
         guard try database.tableExists(table.name) else { return [] }
         let collection = CollectionName(table.name)
         let gameField = try SQLiteField("game_id", in: table).expression
         let sql = "SELECT \(table.selectList) FROM \(table.quoted) WHERE \(gameField) = ?1"
-        return try database.rows(sql, [.text(gameID)]) { row throws(StoreError) in try record(row, in: table, collection) }
+        return try database.rows(sql, [.text(gameID)]) { row throws(StoreError) in try stored(row, in: table, collection) }
     }
 }

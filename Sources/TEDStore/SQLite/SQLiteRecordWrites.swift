@@ -24,15 +24,15 @@ extension SQLiteStore {
                 for record in records {
                     do throws(StoreError) {
                         let stored = try database.rows(select, [.text(record.id)]) { row throws(StoreError) in
-                            try Self.record(row, in: table, collection)
+                            try Self.stored(row, in: table, collection)
                         }.first
                         guard let stored else {
                             let inserted = try Self.write([record.document], with: insert, into: table, database) > 0
                             fates.append(inserted ? .stored : .alreadyStored)
                             continue
                         }
-                        let merged = stored.merged(with: record)
-                        if merged != stored { try Self.replace(merged.document, in: table, database) }
+                        let merged = stored.record.merged(with: record)
+                        if merged != stored.record { try Self.replace(stored.document.setting(merged.document), in: table, database) }
                         fates.append(.stored)
                     } catch where table.layout == .columns && error.code & 0xFF == Int(SQLITE_ERROR) {
                         // The statements no longer compile against the table (another process converted it back):
@@ -95,10 +95,5 @@ extension SQLiteStore {
     /// statement the connection keeps prepared.
     static func replace(_ document: Document, in table: SQLiteTable, _ database: SQLiteDatabase) throws(StoreError) {
         _ = try write([document], with: table.insertSQL(onConflict: table.replaceOnConflict), into: table, database)
-    }
-
-    /// The record in a row selected by `table.selectList`.
-    static func record(_ row: SQLiteStatement, in table: SQLiteTable, _ collection: CollectionName) throws(StoreError) -> StoreRecord {
-        try StoreRecord(document: table.document(in: row), collection: collection)
     }
 }

@@ -193,14 +193,7 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
     // MARK: - Schema
 
     public func collectionNames() async throws(StoreError) -> [String] {
-        // LIKE ignores ASCII case, as SQLite does for table names.
-        let sql = """
-            SELECT name FROM sqlite_master WHERE type = 'table'
-            AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_ted\\_%' ESCAPE '\\' ORDER BY name
-            """
-        return try await connection.run { database throws(StoreError) in
-            try database.rows(sql) { $0.text(0) ?? "" }
-        }
+        try await connection.run { database throws(StoreError) in try database.tableNames() }
     }
 
     public func createCollection(_ name: CollectionName, validator: Document?) async throws(StoreError) {
