@@ -74,6 +74,10 @@ let package = Package(
         .testTarget(name: "TEDPersistenceTests", dependencies: [
             "TEDPersistence", "TEDStore", "TEDCore", "TEDBuffers", "TEDTestSupport",
         ]),
+        // The `ted` command's own parts (its log handlers).
+        .testTarget(name: "TEDCommandTests", dependencies: [
+            "ted", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "TEDServerTests", dependencies: [
             "TEDServer", "TEDPersistence", "TEDStore", "TEDCore", "TEDTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -81,9 +81,12 @@ public final class FlushScheduler: Service, Sendable {
                 action = shuttingDown ? machine.shutdownBegan(flagOn: ingestor.flag.isEnabled)
                     : machine.woke(flagOn: ingestor.flag.isEnabled)
             case .flush:
-                let succeeded = await flushPending(deadline: nil)
+                let round = await flushRound(deadline: nil)
+                // Progress made and a full batch waiting: the store is behind ingest (never true with the flag off,
+                // so a round that cannot write does not loop).
+                let behind = round.wrote > 0 && ingestor.flag.isEnabled && ingestor.pendingCount >= batchSize
                 action = shuttingDown ? machine.shutdownBegan(flagOn: ingestor.flag.isEnabled)
-                    : machine.flushFinished(succeeded: succeeded)
+                    : machine.flushFinished(succeeded: round.succeeded, behind: behind)
             case .drain(let replay):
                 await drainForShutdown(replay: replay)
                 action = machine.drained(remaining: ingestor.pendingCount)
@@ -129,11 +132,17 @@ public final class FlushScheduler: Service, Sendable {
         }
     }
 
-    /// Writes batches until nothing is pending, the flag goes off or the deadline passes. Each collection goes on
-    /// independently: one whose write failed waits for the next round, the others are still written. Returns false
-    /// when a write failed.
+    /// Writes the spool's batches and then the records pending in memory when the round began (what arrives meanwhile
+    /// waits for the next round, `FlushRound.memoryBudget`), until the flag goes off or the deadline passes. Each
+    /// collection goes on independently: one whose write failed waits for the next round, the others are still written.
+    /// Returns false when a write failed.
     @discardableResult
     public func flushPending(deadline: Date?) async -> Bool {
+        await flushRound(deadline: deadline).succeeded
+    }
+
+    /// `flushPending`, also saying how many records the round wrote.
+    private func flushRound(deadline: Date?) async -> (succeeded: Bool, wrote: Int) {
         var written: [CollectionName: Int] = [:]
         defer {
             if !written.isEmpty {
@@ -141,13 +150,13 @@ public final class FlushScheduler: Service, Sendable {
                 logger.info("Persisted: {\(summary)}")
             }
         }
-        var round = FlushRound(replaysSpool: spool != nil)
+        var round = FlushRound(replaysSpool: spool != nil, memoryBudget: ingestor.pendingCount)
         while true {
             switch round.next(stop: shouldStop(before: deadline)) {
             case .replaySpool(let excluding):
                 await replaySpoolBatch(excluding: excluding, round: &round, written: &written)
-            case .writeMemory(let excluding):
-                guard let batch = ingestor.takeBatch(limit: batchSize, excluding: excluding) else {
+            case .writeMemory:
+                guard let batch = takeMemoryBatch(&round) else {
                     round.sourceExhausted()
                     continue
                 }
@@ -155,7 +164,7 @@ public final class FlushScheduler: Service, Sendable {
             case .finish(let spill):
                 // A collection the store cannot take now: what is pending moves to the spool (disk, not memory).
                 if spill { await spillToSpool() }
-                return round.succeeded
+                return (round.succeeded, written.values.reduce(0, +))
             }
         }
     }
@@ -180,7 +189,7 @@ public final class FlushScheduler: Service, Sendable {
                         return (batch, await self.writeBatch(batch.records, to: batch.collection), started)
                     }
                     inFlight += 1
-                    next = inFlight < Self.batchesInFlight ? takeNextBatch(round, deadline) : nil
+                    next = inFlight < Self.batchesInFlight ? takeNextBatch(&round, deadline) : nil
                     if next != nil { continue }
                 }
                 guard let done = await group.next() else { break }
@@ -189,14 +198,22 @@ public final class FlushScheduler: Service, Sendable {
                 let complete = report(FateTally(done.fates), records: done.fates.count, started: done.started,
                                       of: done.batch.collection, from: "", written: &written)
                 round.batchWritten(done.batch.collection, complete: complete)
-                next = takeNextBatch(round, deadline)
+                next = takeNextBatch(&round, deadline)
             }
         }
     }
 
     /// The next batch of memory for a collection the round has not left out, unless the flush must stop.
-    private func takeNextBatch(_ round: FlushRound, _ deadline: Date?) -> PendingQueue.Batch? {
-        shouldStop(before: deadline) ? nil : ingestor.takeBatch(limit: batchSize, excluding: round.failed)
+    private func takeNextBatch(_ round: inout FlushRound, _ deadline: Date?) -> PendingQueue.Batch? {
+        shouldStop(before: deadline) ? nil : takeMemoryBatch(&round)
+    }
+
+    /// A batch of memory for a collection the round has not left out, within what the round may still take.
+    private func takeMemoryBatch(_ round: inout FlushRound) -> PendingQueue.Batch? {
+        guard round.memoryBudget > 0,
+              let batch = ingestor.takeBatch(limit: min(batchSize, round.memoryBudget), excluding: round.failed) else { return nil }
+        round.tookFromMemory(batch.count)
+        return batch
     }
 
     /// Whether a flush stops before its next batch: the flag went off, its deadline passed, or shutdown began during

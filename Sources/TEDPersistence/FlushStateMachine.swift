@@ -41,11 +41,14 @@ public struct FlushStateMachine: Sendable, Equatable {
         return flagOn ? .flush : .wait(nextWait)
     }
 
-    /// A flush round ended; `succeeded` is false when some write must be made again.
-    public mutating func flushFinished(succeeded: Bool) -> Action {
+    /// A flush round ended; `succeeded` is false when some write must be made again. A round writes only what was
+    /// pending when it began (`FlushRound.memoryBudget`); `behind` says it wrote records and a full batch or more
+    /// arrived meanwhile: the store is behind ingest, so the next round starts at once instead of after the interval
+    /// (full batches back to back, as fast as the store takes them).
+    public mutating func flushFinished(succeeded: Bool, behind: Bool = false) -> Action {
         guard phase == .running else { return .none }
         if succeeded { backoff.succeeded() } else { _ = backoff.failed() }
-        return .wait(nextWait)
+        return succeeded && behind ? .flush : .wait(nextWait)
     }
 
     /// Graceful shutdown began, whatever the loop was doing.

@@ -21,11 +21,13 @@ public final class PersistenceRuntime: Sendable {
     /// The last minutes of the write path, sampled by `TimelineSampler` (empty where no sampler runs).
     public let timeline = Timeline()
     private let requestFlushAction: @Sendable () -> Void
+    /// Bounds `waitForRoom`: the clock of every background service, so a test moves it by hand.
+    private let clock: any ServiceClock
     private let lastPing = Mutex<(at: ContinuousClock.Instant, reachable: Bool)?>(nil)
 
     public init(settings: Settings, flag: PersistenceFlag, ingestor: Ingestor, store: (any DocumentStore)?,
                 statistics: FlushStatistics, spool: Spool? = nil, flagHistory: FlagHistory? = nil,
-                requestFlush: @escaping @Sendable () -> Void = {}) {
+                requestFlush: @escaping @Sendable () -> Void = {}, clock: any ServiceClock = SystemClock()) {
         // Without one of its own (tests), a history that keeps this process's changes in memory.
         self.flagHistory = flagHistory ?? FlagHistory(inMemoryFor: flag, store: store, logger: Logger(label: "ted.flag-history"))
         self.spool = spool
@@ -36,6 +38,7 @@ public final class PersistenceRuntime: Sendable {
         self.statistics = statistics
         self.startedAt = Date()
         self.requestFlushAction = requestFlush
+        self.clock = clock
     }
 
     public var backendName: String { settings.backend == .mongodb ? "MongoDB" : "SQLite" }
@@ -80,7 +83,8 @@ public final class PersistenceRuntime: Sendable {
 
     /// With a spool, memory holds twice the high-water mark at most while the spool has room: past it, an ingest
     /// request waits (at most `limit`) for the spill to make room, so a client faster than the disk is slowed to its
-    /// pace instead of memory filling up to `PERSISTENCE_MAX_PENDING` and records being dropped or refused. Returns
+    /// pace instead of memory filling up to `PERSISTENCE_MAX_PENDING` and records being dropped or refused; `limit` is
+    /// measured on the service clock. Returns
     /// at once when nothing is queued (flag off, durable mode), without a spool, or once the spool is full: then the
     /// pending queue's cap and the overflow policy apply. The ingestor wakes the request when the flush makes room;
     /// nothing polls.
@@ -94,7 +98,7 @@ public final class PersistenceRuntime: Sendable {
         let pendingAtMost = ceiling - min(2 * incoming, ceiling)
         guard ingestor.pendingCount > pendingAtMost else { return .notNeeded }
         ingestor.askForRoom()
-        let ingestor = self.ingestor
+        let ingestor = self.ingestor, clock = self.clock
         // Off the common path (the queue is past twice the high-water mark), so a timer task per waiting request is fine.
         return await withTaskGroup(of: RoomWait.self) { group in
             group.addTask {
@@ -109,7 +113,7 @@ public final class PersistenceRuntime: Sendable {
             }
             group.addTask {
                 do {
-                    try await Task.sleep(for: limit)
+                    try await clock.sleep(for: limit)
                     return .timedOut
                 } catch {
                     return .cancelled

@@ -9,7 +9,7 @@ enum LoggingSetup {
         switch settings.logFormat {
         case .text:
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardOutput(label: label)
+                var handler = TextLogHandler(label: label)
                 handler.logLevel = level
                 return handler
             }
@@ -48,10 +48,7 @@ struct JSONLogHandler: LogHandler {
         }
         var line = JSONValue.object(JSONObject(entries)).serialized
         line.append(UInt8(ascii: "\n"))
-        // One write(2) per line, so lines from concurrent tasks never interleave.
-        line.withUnsafeBytes { bytes in
-            _ = write(STDOUT_FILENO, bytes.baseAddress, bytes.count)
-        }
+        StandardOutput.write(line)
     }
 
     static func json(_ value: Logger.Metadata.Value) -> JSONValue {

@@ -74,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
         services.append(IdleGameMonitor(ingestor: ingestor, timeout: settings.gameIdleTimeout, clock: clock,
                                         logger: Logger(label: "ted.games")))
         let runtime = PersistenceRuntime(settings: settings, flag: flag, ingestor: ingestor, store: store,
-                                         statistics: statistics, spool: spool, flagHistory: flagHistory, requestFlush: requestFlush)
+                                         statistics: statistics, spool: spool, flagHistory: flagHistory, requestFlush: requestFlush,
+                                         clock: clock)
         services.append(TimelineSampler(runtime: runtime, clock: clock))
         // Before the HTTP server in the list, so it stops after the last request is answered.
         let bodyDeadlines = BodyDeadlines(timeout: settings.ingestBodyTimeout, clock: clock)

@@ -64,4 +64,22 @@ import TEDStore
         failing.batchWritten(.sideBets, complete: false)
         #expect(failing.next(stop: true) == .finish(spill: true))
     }
+
+    @Test func aRoundTakesFromMemoryOnlyWhatWasPendingWhenItBegan() {
+        var round = FlushRound(replaysSpool: true, memoryBudget: 250)
+        // The spool is not bounded by it.
+        #expect(round.next(stop: false) == .replaySpool(excluding: []))
+        round.sourceExhausted()
+        #expect(round.next(stop: false) == .writeMemory(excluding: []))
+        round.tookFromMemory(100)
+        round.tookFromMemory(100)
+        #expect(round.memoryBudget == 50)
+        #expect(round.next(stop: false) == .writeMemory(excluding: []))
+        round.tookFromMemory(50)
+        round.batchWritten(.tickSamples, complete: true)
+        // Memory may hold more by now (ingest went on): that is the next round's.
+        #expect(round.next(stop: false) == .finish(spill: false))
+        var empty = FlushRound(replaysSpool: false, memoryBudget: 0)
+        #expect(empty.next(stop: false) == .finish(spill: false))
+    }
 }

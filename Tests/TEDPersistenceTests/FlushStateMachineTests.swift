@@ -37,6 +37,17 @@ import Testing
         #expect(machine.drained(remaining: 0) == FlushStateMachine.Action.none)
     }
 
+    /// A round writes what was pending when it began; when a full batch arrived meanwhile the store is behind ingest,
+    /// and the next round starts at once. A failed round backs off whatever is pending.
+    @Test func aRoundThatLeftAFullBatchBehindIsFollowedAtOnce() {
+        var machine = FlushStateMachine(interval: .seconds(1))
+        #expect(machine.woke(flagOn: true) == .flush)
+        #expect(machine.flushFinished(succeeded: true, behind: true) == .flush)
+        #expect(machine.flushFinished(succeeded: true, behind: false) == .wait(.seconds(1)))
+        #expect(machine.woke(flagOn: true) == .flush)
+        #expect(machine.flushFinished(succeeded: false, behind: true) == .wait(.milliseconds(500)))
+    }
+
     @Test func withTheFlagOffShutdownOnlySpools() {
         var machine = FlushStateMachine(interval: .seconds(30))
         #expect(machine.shutdownBegan(flagOn: false) == .drain(replay: false))

@@ -15,6 +15,7 @@ import TEDStore
         let ingestor: Ingestor
         let runtime: PersistenceRuntime
         let spool: Spool
+        let clock: ManualClock
     }
 
     /// Memory mode with a spool, a high-water mark of 30 (so requests wait past 60 pending records) and room for 5,000.
@@ -24,9 +25,10 @@ import TEDStore
         let flag = PersistenceFlag.forTests(enabled: true)
         let ingestor = Ingestor(rules: OutcomeRules(), sizes: BufferSizes(tickSamples: 100, finishedGames: 10, sideBets: 10),
                                 pendingCapacity: 5000, highWater: 30, flag: flag)
+        let clock = ManualClock()
         let runtime = PersistenceRuntime(settings: Settings(), flag: flag, ingestor: ingestor, store: nil,
-                                         statistics: FlushStatistics(), spool: spool)
-        return Setup(ingestor: ingestor, runtime: runtime, spool: spool)
+                                         statistics: FlushStatistics(), spool: spool, clock: clock)
+        return Setup(ingestor: ingestor, runtime: runtime, spool: spool, clock: clock)
     }
 
     /// The flush service, only to spill (the store is never written): a spill runs as at the high-water mark.
@@ -95,12 +97,22 @@ import TEDStore
         #expect(await s.runtime.waitForRoom(for: 10, limit: .seconds(3600)) == .notNeeded)
     }
 
+    /// The limit is kept on the service clock: the request still waits a moment before it, and times out at it.
     @Test(.timeLimit(.minutes(1)))
     func withoutRoomTheWaitEndsAtItsLimit() async throws {
         let s = try await setup()
         fill(s.ingestor, games: 4)
-        #expect(await s.runtime.waitForRoom(for: 10, limit: .milliseconds(50)) == .timedOut)
+        let start = s.clock.now
+        async let waited = s.runtime.waitForRoom(for: 10, limit: .seconds(2))
+        await untilWaiting(s.ingestor)
+        try await s.clock.waitForSleepers(1)
+        s.clock.advance(to: start.addingTimeInterval(1.999))
+        #expect(s.clock.sleeperCount == 1)
+        #expect(s.ingestor.roomWaiterCount == 1)
+        s.clock.advance(to: start.addingTimeInterval(2))
+        #expect(await waited == .timedOut)
         #expect(s.ingestor.roomWaiterCount == 0)
+        #expect(s.clock.sleeperCount == 0)
     }
 
     @Test(.timeLimit(.minutes(1)))
