@@ -60,6 +60,8 @@ let package = Package(
         .executableTarget(name: "ted", dependencies: [
             "TEDCore", "TEDStore", "TEDPersistence", "TEDServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

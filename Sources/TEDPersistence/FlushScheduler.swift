@@ -17,12 +17,15 @@ public final class FlushScheduler: Service, Sendable {
     let clock: any ServiceClock
     let logger: Logger
     public let statistics: FlushStatistics
+    /// The store's writing threads yield the CPU to requests while the flush keeps up (see `StoreThreadPriority`).
+    let storeThreads: StoreThreadPriority?
     private let wakeup = Wakeup()
     /// Signalled at the high-water mark: the spill runs beside the flush loop, inside this service.
     private let pressure = Wakeup()
 
     public init(ingestor: Ingestor, store: any DocumentStore, interval: Duration, batchSize: Int, shutdownGrace: Duration,
-                clock: any ServiceClock, statistics: FlushStatistics = FlushStatistics(), spool: Spool? = nil, logger: Logger) {
+                clock: any ServiceClock, statistics: FlushStatistics = FlushStatistics(), spool: Spool? = nil,
+                storeThreads: StoreThreadPriority? = nil, logger: Logger) {
         self.ingestor = ingestor
         writer = BatchWriter(store: store, rules: ingestor.rules)
         deadLetters = DeadLetters(store: store)
@@ -32,6 +35,7 @@ public final class FlushScheduler: Service, Sendable {
         self.shutdownGrace = shutdownGrace
         self.clock = clock
         self.statistics = statistics
+        self.storeThreads = storeThreads
         self.logger = logger
     }
 
@@ -85,6 +89,8 @@ public final class FlushScheduler: Service, Sendable {
                 // Progress made and a full batch waiting: the store is behind ingest (never true with the flag off,
                 // so a round that cannot write does not loop).
                 let behind = round.wrote > 0 && ingestor.flag.isEnabled && ingestor.pendingCount >= batchSize
+                // Behind, the store competes for the CPU as an equal until it has caught up.
+                storeThreads?.set(yieldsToRequests: !behind)
                 action = shuttingDown ? machine.shutdownBegan(flagOn: ingestor.flag.isEnabled)
                     : machine.flushFinished(succeeded: round.succeeded, behind: behind)
             case .drain(let replay):
@@ -108,6 +114,8 @@ public final class FlushScheduler: Service, Sendable {
     /// meanwhile, or what the store did not take, into the spool again.
     private func drainForShutdown(replay: Bool) async {
         let deadline = clock.now.addingTimeInterval(shutdownGrace.seconds)
+        // No request is answered any more: the grace period is the store's.
+        storeThreads?.set(yieldsToRequests: false)
         await spillToSpool()
         if replay {
             logger.info("Flushing before shutdown", metadata: [

@@ -3,15 +3,17 @@ import TEDCore
 
 /// Opens the store the settings name.
 public enum StoreFactory {
-    public static func make(settings: Settings, logger: Logger) throws(StoreError) -> any DocumentStore {
+    /// `threadPriority`: the CPU priority of the threads that write (see `StoreThreadPriority`); nil for commands.
+    public static func make(settings: Settings, logger: Logger,
+                            threadPriority: StoreThreadPriority? = nil) throws(StoreError) -> any DocumentStore {
         switch settings.backend {
         case .mongodb:
             guard let url = settings.mongoURL else {
                 throw StoreError(.configuration, "MONGO_URL is not set (PERSISTENCE_BACKEND=mongodb)")
             }
-            return try MongoStore(url: url, database: settings.mongoDatabase, logger: logger)
+            return try MongoStore(url: url, database: settings.mongoDatabase, logger: logger, writeThreadPriority: threadPriority)
         case .sqlite:
-            return try SQLiteStore(path: settings.sqlitePath, logger: logger)
+            return try SQLiteStore(path: settings.sqlitePath, logger: logger, threadPriority: threadPriority)
         }
     }
 

@@ -25,8 +25,13 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "ted")
+        if !EventLoopExecutor.isInstalled {
+            logger.warning("Swift concurrency runs on its own thread pool: NIO could not take it over on this toolchain")
+        }
 
-        let store = try openStore(settings, logger: logger)
+        // The store's writing threads yield the CPU to requests while the flush keeps up.
+        let storeThreads = StoreThreadPriority(yieldsToRequests: true)
+        let store = try openStore(settings, threadPriority: storeThreads, logger: logger)
         if let store {
             logger.info("Store configured", metadata: ["backend": "\(settings.backend.rawValue)", "location": "\(store.location)"])
             await StartupMigrations.check(store: store, settings: settings, logger: logger)
@@ -57,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let store {
             let flush = FlushScheduler(
                 ingestor: ingestor, store: store, interval: settings.persistenceInterval, batchSize: settings.batchSize,
-                shutdownGrace: settings.shutdownGrace, clock: clock, statistics: statistics, spool: spool,
+                shutdownGrace: settings.shutdownGrace, clock: clock, statistics: statistics, spool: spool, storeThreads: storeThreads,
                 logger: Logger(label: "ted.flush"))
             services.append(flush)
             requestFlush = { flush.requestFlush() }
@@ -137,9 +142,11 @@ extension ServeCommand {
 
     /// The configured store; none when PERSISTENCE_BACKEND=mongodb names no MONGO_URL (persistence cannot be
     /// turned on then, and the service runs in memory only).
-    func openStore(_ settings: Settings, logger: Logger) throws -> (any DocumentStore)? {
+    func openStore(_ settings: Settings, threadPriority: StoreThreadPriority, logger: Logger) throws -> (any DocumentStore)? {
         if settings.backend == .mongodb && settings.mongoURL == nil { return nil }
-        let result = Result { () throws(StoreError) in try StoreFactory.make(settings: settings, logger: Logger(label: "ted.store")) }
+        let result = Result { () throws(StoreError) in
+            try StoreFactory.make(settings: settings, logger: Logger(label: "ted.store"), threadPriority: threadPriority)
+        }
         switch result {
         case .success(let store): return store
         case .failure(let error):

@@ -16,12 +16,14 @@ struct TED: AsyncParsableCommand {
         defaultSubcommand: ServeCommand.self)
 
     /// ArgumentParser's own `main`, after the allocator is tuned: here, first thing on the main thread, before any
-    /// other thread has allocated. From `ServeCommand.run`, which runs on a pool thread, a second malloc arena
-    /// already existed and the limit no longer applied to it (BENCHMARKS.md, memory).
+    /// other thread has allocated. From `ServeCommand.run`, which runs on another thread, a second malloc arena
+    /// already existed and the limit no longer applied to it (BENCHMARKS.md, memory). `serve` also moves Swift
+    /// concurrency onto NIO's event loops here, while this is still the main thread and no task has started.
     static func main() async {
         MemoryTuning.apply(environment: ProcessInfo.processInfo.environment)
         do {
             var command = try parseAsRoot()
+            if command is ServeCommand { EventLoopExecutor.install() }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -6,7 +6,7 @@ import TEDCore
 
 /// A libmongoc client pool with its own threads: every blocking libmongoc call runs on `threads`, never on the
 /// caller's executor. There are exactly as many threads as clients, so popping a client never blocks a thread
-/// that another call needs to give one back.
+/// that another call needs to give one back. `threadPriority`, when given, sets the threads' CPU priority.
 ///
 /// `@unchecked Sendable`: libmongoc documents `mongoc_client_pool_t` as thread-safe; clients never leave the
 /// thread that popped them.
@@ -16,12 +16,14 @@ final class MongoClientPool: @unchecked Sendable {
     private let pool: OpaquePointer
     private let threads: NIOThreadPool
     private let closed = Mutex(false)
+    private let threadPriority: StoreThreadPriority?
 
     static let defaultMaxClients: Int32 = 4
 
     /// `defaultClients` applies unless the URL sets `maxPoolSize`.
     /// `appName` names the pool's connections in the server's logs and `currentOp` (unless the URL names one).
-    init(url: String, defaultClients: Int32 = defaultMaxClients, appName: String = "ted") throws(StoreError) {
+    init(url: String, defaultClients: Int32 = defaultMaxClients, appName: String = "ted",
+         threadPriority: StoreThreadPriority? = nil) throws(StoreError) {
         LibMongoC.initializeOnce()
         self.url = url
         var error = bson_error_t()
@@ -53,6 +55,7 @@ final class MongoClientPool: @unchecked Sendable {
         }
         mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
         self.pool = pool
+        self.threadPriority = threadPriority
         threads = NIOThreadPool(numberOfThreads: maxClients)
         threads.start()
     }
@@ -62,6 +65,7 @@ final class MongoClientPool: @unchecked Sendable {
         let result: Result<T, StoreError>
         do {
             result = try await threads.runIfActive { [self] in
+                threadPriority?.applyToCurrentThread()
                 guard let client = mongoc_client_pool_pop(pool) else {
                     return .failure(StoreError(.unavailable, "no MongoDB client available"))
                 }

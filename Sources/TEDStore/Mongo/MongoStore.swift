@@ -16,12 +16,14 @@ public final class MongoStore: DocumentStore, SchemaStore {
     let readPool: MongoClientPool
     private let logger: Logger
 
-    public init(url: String, database: String, logger: Logger) throws(StoreError) {
+    /// `writeThreadPriority`: the CPU priority of the write clients' threads (`ted serve` passes the flush's); the
+    /// read clients keep theirs, since a request waits for them.
+    public init(url: String, database: String, logger: Logger, writeThreadPriority: StoreThreadPriority? = nil) throws(StoreError) {
         // MongoDB refuses these characters in database names; failing here names the setting at fault.
         guard !database.isEmpty, !database.contains(where: { "/\\. \"$\0".contains($0) }) else {
             throw StoreError(.configuration, "invalid MongoDB database name '\(database)'")
         }
-        pool = try MongoClientPool(url: url)
+        pool = try MongoClientPool(url: url, threadPriority: writeThreadPriority)
         readPool = try MongoClientPool(url: url, defaultClients: Self.readClients, appName: "ted-reads")
         self.database = database
         self.logger = logger

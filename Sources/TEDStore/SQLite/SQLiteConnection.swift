@@ -12,11 +12,14 @@ final class SQLiteConnection: Sendable {
     private let database: Mutex<SQLiteDatabase?>
     /// One thread: the lock serialises the connection anyway, and a second thread would only wait on it.
     private let pool: NIOThreadPool
+    /// The CPU priority of the connection's thread; nil leaves it as the pool made it.
+    private let priority: StoreThreadPriority?
 
     /// Opens (creating the file and its directory) synchronously, so a bad path fails at startup.
-    init(path: String) throws(StoreError) {
+    init(path: String, priority: StoreThreadPriority? = nil) throws(StoreError) {
         let database = try SQLiteDatabase(path: path)
         self.path = path
+        self.priority = priority
         self.database = Mutex(database)
         pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -32,7 +35,8 @@ final class SQLiteConnection: Sendable {
     func run<R: Sendable>(_ body: @escaping @Sendable (SQLiteDatabase) throws(StoreError) -> R) async throws(StoreError) -> R {
         let handOff = SQLiteBodyHandOff(body)
         do {
-            return try await pool.runIfActive { () throws(StoreError) -> R in
+            return try await pool.runIfActive { [priority] () throws(StoreError) -> R in
+                priority?.applyToCurrentThread()
                 let body = handOff.take()
                 return try self.database.withLock { database throws(StoreError) -> R in
                     guard let database else { throw self.closedError }

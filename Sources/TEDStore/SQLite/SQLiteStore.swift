@@ -17,8 +17,9 @@ public final class SQLiteStore: DocumentStore, SchemaStore {
     let connection: SQLiteConnection
     private let logger: Logger
 
-    public init(path: String, logger: Logger) throws(StoreError) {
-        connection = try SQLiteConnection(path: path)
+    /// `threadPriority`: the CPU priority of the connection's thread (`ted serve` passes the flush's).
+    public init(path: String, logger: Logger, threadPriority: StoreThreadPriority? = nil) throws(StoreError) {
+        connection = try SQLiteConnection(path: path, priority: threadPriority)
         location = path
         self.logger = logger
         logger.debug("opened the SQLite store", metadata: ["path": "\(path)"])
