@@ -64,14 +64,16 @@ final class SecantusProcess: @unchecked Sendable {
         process.standardError = log
         let (output, chunk) = AsyncStream<String>.makeStream()
         let (exited, exit) = AsyncStream<Void>.makeStream()
-        log.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                chunk.finish()
-            } else {
+        // A thread of its own that blocks reading the pipe until the server exits, not `readabilityHandler`: that
+        // registers a dispatch source per pipe, and libdispatch on Linux crashes in `_dispatch_event_loop_drain`
+        // when many come and go at once (swift-corelibs-foundation#3276; it took a fresh-clone run of the suite
+        // down here, with a dozen of these servers started by parallel tests).
+        let reader = log.fileHandleForReading
+        Thread.detachNewThread {
+            while case let data = reader.availableData, !data.isEmpty {
                 chunk.yield(String(decoding: data, as: UTF8.self))
             }
+            chunk.finish()
         }
         process.terminationHandler = { _ in
             chunk.finish()
@@ -85,7 +87,7 @@ final class SecantusProcess: @unchecked Sendable {
             seen += text
             if seen.contains("listening on 127.0.0.1:\(port)") { break }
         }
-        // The server keeps logging: the handler goes on reading (so the pipe never fills and blocks the server), and
+        // The server keeps logging: the reading thread goes on (so the pipe never fills and blocks the server), and
         // the finished stream drops what it yields.
         chunk.finish()
         let store = try MongoStore(url: url, database: "ping", logger: Logger(label: "test"))
