@@ -206,12 +206,16 @@ struct SQLiteRecordColumns: Sendable {
     }
 
     /// What a column of `kind` holds of `value` for filters, sorts and indexes: a value of its type (any number in a
-    /// number column, as MongoDB compares numbers across types), NULL for any other.
+    /// number column, as MongoDB compares numbers across types), NULL for any other. A whole double in an integer
+    /// column (`tick: 2.0`, as older databases and hand-written restores have it) is held as that integer, so a
+    /// recording's `tick >` and a sort by tick find it as MongoDB does; the document is kept whole too (`fits`), so
+    /// it still reads back a double. Another double (2.5) cannot be held by a STRICT integer column: NULL.
     private static func sqlValue(_ value: DocumentValue, _ kind: Column.Kind) throws(StoreError) -> SQLiteValue {
         switch (kind, value) {
         case (.text, .string(let s)): .text(s)
         case (.integer, .int64(let i)): .int(i)
         case (.integer, .int32(let i)): .int(Int64(i))
+        case (.integer, .double): value.intValue.map { .int(Int64($0)) } ?? .null
         case (.real, .double(let d)): d.isNaN ? .null : .double(d)
         case (.real, .int64(let i)): .double(Double(i))
         case (.real, .int32(let i)): .double(Double(i))
