@@ -71,14 +71,16 @@ let package = Package(
 
         .testTarget(name: "TEDCoreTests", dependencies: ["TEDCore", "TEDBuffers"]),
         .testTarget(name: "TEDStoreTests", dependencies: ["TEDStore", "TEDCore", "TEDTestSupport"]),
-        // What several test targets share: the manual service clock, a seeded random generator.
-        .target(name: "TEDTestSupport", dependencies: ["TEDPersistence"], path: "Tests/TEDTestSupport"),
+        // What several test targets share: the manual service clock, a seeded random generator, a log recorder.
+        .target(name: "TEDTestSupport", dependencies: [
+            "TEDPersistence", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TEDTestSupport"),
         .testTarget(name: "TEDPersistenceTests", dependencies: [
             "TEDPersistence", "TEDStore", "TEDCore", "TEDBuffers", "TEDTestSupport",
         ]),
-        // The `ted` command's own parts (its log handlers).
+        // The `ted` command's own parts (its log handlers, the checks it runs at start).
         .testTarget(name: "TEDCommandTests", dependencies: [
-            "ted", .product(name: "Logging", package: "swift-log"),
+            "ted", "TEDStore", "TEDCore", "TEDTestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TEDServerTests", dependencies: [
             "TEDServer", "TEDPersistence", "TEDStore", "TEDCore", "TEDTestSupport",

@@ -5,6 +5,7 @@ import Testing
 import TEDCore
 @testable import TEDPersistence
 @testable import TEDStore
+import TEDTestSupport
 
 /// The flag history on both stores: every source, the token's fingerprint (never the token), the local file while
 /// the store is down or the flag is off, and a sync that never duplicates.

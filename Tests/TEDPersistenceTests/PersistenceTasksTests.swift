@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TEDPersistence
+import TEDTestSupport
 
 /// `Background persistence tasks started` and `manager.running` follow the tasks' real state: the loop alive and
 /// the flag on.

@@ -5,6 +5,7 @@ import Testing
 import TEDCore
 @testable import TEDPersistence
 @testable import TEDStore
+import TEDTestSupport
 
 /// The spool in the write path, against a real MongoDB-compatible server and real spool files.
 @Suite struct SpoolIntegrationTests {

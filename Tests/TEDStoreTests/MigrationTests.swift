@@ -118,7 +118,7 @@ import Testing
         #expect(report.collections.map(\.name) == [.games, .predictions, .sideBets, .tickSamples, .metricsHourly, CollectionName("flag_history")])
         #expect(report.collections.allSatisfy { !$0.exists && $0.documentCount == nil && !$0.missingIndexes.isEmpty })
         #expect(report.databaseSizeBytes >= 0)
-        #expect(try await runner.pendingCount() == fixture.labels.count)
+        #expect(try await runner.status().pending.count == fixture.labels.count)
         #expect(try await store.schema.collectionNames().isEmpty)
         await store.close()
     }
@@ -177,7 +177,7 @@ import Testing
         #expect(down.reverted.map(\.label) == fixture.labels.reversed())
         #expect(Set(try await store.schema.collectionNames()).isDisjoint(with: CollectionName.data.map(\.rawValue)))
         #expect(try await runner.status().applied.isEmpty)
-        #expect(try await runner.pendingCount() == fixture.labels.count)
+        #expect(try await runner.status().pending.count == fixture.labels.count)
 
         #expect(try await runner.up().applied.count == fixture.labels.count)
         #expect(try await runner.checkOnly().collections.allSatisfy(\.matches))
@@ -200,7 +200,7 @@ import Testing
         // Versions count across the backends' folders: SQLite's own 0003 and up are no versions of MongoDB's.
         let versions = fixture.versions + [next]
         #expect(try await runner.up(to: 1).applied.map(\.version) == [1])
-        #expect(try await runner.pendingCount() == versions.count - 1)
+        #expect(try await runner.status().pending.count == versions.count - 1)
         #expect(try await runner.applyPending().applied.map(\.version) == Array(versions.dropFirst()))
         #expect(try await store.schema.indexes(of: .tickSamples).contains { $0.name == "game_id_1_tick_1" })
 

@@ -48,10 +48,6 @@ public struct MigrationRunner: Sendable {
         MigrationStatus(applied: try await storeCall { () throws(StoreError) in try await ledger.applied() }, migrations: migrations)
     }
 
-    public func pendingCount() async throws(MigrationError) -> Int {
-        try await status().pending.count
-    }
-
     /// What adopting a TED-V1 database would change; empty for any other database.
     public func tedV1Findings() async throws(MigrationError) -> TEDV1Findings {
         try await storeCall { () throws(StoreError) in try await TEDV1Inspector(store: store).inspect() }

@@ -5,7 +5,7 @@ import Synchronization
 /// Keeps the messages logged through it, in order, and lets a test wait for a message: the log lines a service
 /// writes anyway are the events a test waits on, instead of polling its state. The test's time limit bounds a wait
 /// for a line that never comes.
-final class LogRecorder: Sendable {
+public final class LogRecorder: Sendable {
     private struct Waiter {
         let id: UUID
         let message: String
@@ -15,14 +15,16 @@ final class LogRecorder: Sendable {
 
     private let state = Mutex<(lines: [String], waiters: [Waiter])>(([], []))
 
-    var messages: [String] { state.withLock { $0.lines } }
+    public init() {}
 
-    func count(of message: String) -> Int { messages.filter { $0 == message }.count }
+    public var messages: [String] { state.withLock { $0.lines } }
 
-    var logger: Logger { Logger(label: "test") { _ in Handler(recorder: self) } }
+    public func count(of message: String) -> Int { messages.filter { $0 == message }.count }
+
+    public var logger: Logger { Logger(label: "test") { _ in Handler(recorder: self) } }
 
     /// Returns once `message` has been logged `count` times in all, or the test is cancelled (its time limit).
-    func waitFor(_ message: String, count: Int = 1) async {
+    public func waitFor(_ message: String, count: Int = 1) async {
         let id = UUID()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
