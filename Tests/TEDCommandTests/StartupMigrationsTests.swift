@@ -18,8 +18,6 @@ import TEDTestSupport
         return store
     }
 
-    static let latestKnown = 9
-
     @Test func anUpToDateDatabaseIsSaidToBe() async throws {
         let store = try await Self.migratedStore()
         let log = LogRecorder()
@@ -30,15 +28,16 @@ import TEDTestSupport
 
     @Test func aDatabaseANewerTedMigratedIsNamedNotUpToDate() async throws {
         let store = try await Self.migratedStore()
-        #expect(try MigrationFiles.embedded.load().filter { $0.applies(to: .sqlite) }.map(\.version).max() == Self.latestKnown)
-        try await store.recordMigration(AppliedMigration(version: 10, name: "from_a_newer_ted", checksum: "sha", appliedAt: Date(),
-                                                         durationMs: 1))
+        // The newest version this ted has for SQLite, and one after it that only a newer ted could have applied.
+        let latestKnown = try #require(try MigrationFiles.embedded.load().filter { $0.applies(to: .sqlite) }.map(\.version).max())
+        let newer = AppliedMigration(version: latestKnown + 1, name: "from_a_newer_ted", checksum: "sha", appliedAt: Date(), durationMs: 1)
+        try await store.recordMigration(newer)
         let log = LogRecorder()
         await StartupMigrations.check(store: store, settings: try Settings(values: [:]), logger: log.logger)
         #expect(!log.messages.contains("Schema is up to date"))
         let warning = try #require(log.messages.first { $0.contains("does not know") })
-        #expect(warning.contains("0010_from_a_newer_ted"))
-        #expect(warning.contains("`ted migrate --to \(Self.latestKnown)`"))
+        #expect(warning.contains(newer.label))
+        #expect(warning.contains("`ted migrate --to \(latestKnown)`"))
         await store.close()
     }
 }
