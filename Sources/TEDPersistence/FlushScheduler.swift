@@ -19,8 +19,6 @@ public final class FlushScheduler: Service, Sendable {
     public let statistics: FlushStatistics
     /// The store's writing threads yield the CPU to requests while the flush keeps up (see `StoreThreadPriority`).
     let storeThreads: StoreThreadPriority?
-    /// With `storeThreads`, the flush's own thread, yielding as they do; without, it runs where `run()` is called.
-    private let executor: YieldingTaskExecutor?
     private let wakeup = Wakeup()
     /// Signalled at the high-water mark: the spill runs beside the flush loop, inside this service.
     private let pressure = Wakeup()
@@ -38,7 +36,6 @@ public final class FlushScheduler: Service, Sendable {
         self.clock = clock
         self.statistics = statistics
         self.storeThreads = storeThreads
-        executor = storeThreads.map(YieldingTaskExecutor.init(priority:))
         self.logger = logger
     }
 
@@ -54,13 +51,8 @@ public final class FlushScheduler: Service, Sendable {
         if spool != nil { pressure.signal() }
     }
 
-    /// The flush loop and, with a spool, the high-water spill beside it, on the flush's own thread when it has one;
-    /// both end when shutdown's drain is done.
+    /// The flush loop and, with a spool, the high-water spill beside it; both end when shutdown's drain is done.
     public func run() async throws {
-        await withTaskExecutorPreference(executor) { await self.flushAndSpill() }
-    }
-
-    private func flushAndSpill() async {
         await withTaskGroup(of: Void.self) { group in
             if spool != nil {
                 group.addTask { await self.spillUnderPressure() }

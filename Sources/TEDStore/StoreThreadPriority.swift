@@ -16,10 +16,10 @@ import Synchronization
 /// `SCHED_IDLE` yields to every process on the machine, not only to ted's requests, so the flush turns it off while
 /// the store is behind (a full batch still waiting after a round) and on again once it has caught up: on a host kept
 /// busy by other programs the store competes as an equal as soon as it falls behind, instead of waiting for idle
-/// time that may not come. Only the threads that run the flush take part: its own (`YieldingTaskExecutor`); with
-/// SQLite the store's one connection, which also serves the report reads; with MongoDB the write clients, while the
-/// read clients keep their priority (a request waits for them), and so does the spool's thread (in durable mode a
-/// request waits for its append).
+/// time that may not come. Only the threads that run the flush's writes take part: with SQLite that is the store's
+/// one connection, which also serves the report reads; with MongoDB the write clients, while the read clients keep
+/// their priority (a request waits for them), and so does the spool's thread (in durable mode a request waits for
+/// its append).
 public final class StoreThreadPriority: Sendable {
     private let yields: Atomic<Bool>
 
