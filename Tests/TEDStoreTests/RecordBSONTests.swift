@@ -21,6 +21,10 @@ import TEDCore
                    timestamp: at.addingTimeInterval(0.001), createdAt: at.addingTimeInterval(3600)),
         TickSample(gameID: "", tick: -1, price: -.infinity, features: object([:]), timestamp: Date(timeIntervalSince1970: 0),
                    createdAt: Date(timeIntervalSince1970: -1)),
+        // The `_id`'s tick is written digit by digit: the extremes of `Int` spell as `String(tick)` does.
+        TickSample(gameID: "g", tick: .min, price: 1, features: nil, timestamp: at, createdAt: at),
+        TickSample(gameID: "g", tick: .max, price: 1, features: nil, timestamp: at, createdAt: at),
+        TickSample(gameID: "a-game-id-longer-than-fifteen-bytes", tick: 10, price: 1, features: nil, timestamp: at, createdAt: at),
     ]
 
     static func direct(_ sample: TickSample) throws(StoreError) -> [UInt8] {
@@ -32,6 +36,25 @@ import TEDCore
     @Test(arguments: samples)
     func directBSONEqualsTheDocumentPath(_ sample: TickSample) throws {
         #expect(try Self.direct(sample) == BSONCodec.encode(sample.document))
+    }
+
+    /// A writer that starts smaller than one document grows as it writes, keeping what it wrote.
+    @Test func aWriterGrowsPastItsFirstCapacity() throws {
+        var writer = BSONWriter(capacity: 1)
+        for sample in Self.samples { try RecordBSON.tickSample(sample, into: &writer) }
+        #expect(writer.bytes == (try Self.samples.flatMap { sample throws(StoreError) in try BSONCodec.encode(sample.document) }))
+    }
+
+    /// A record that cannot be encoded leaves nothing behind in the batch's buffer.
+    @Test func truncatingForgetsARefusedRecord() throws {
+        var writer = BSONWriter()
+        try RecordBSON.tickSample(Self.samples[0], into: &writer)
+        let kept = writer.count
+        let refused = TickSample(gameID: "g", tick: 2, price: 1, features: Self.object(["a\u{0}b": .int(1)]), timestamp: Self.at, createdAt: Self.at)
+        #expect(throws: StoreError.self) { try RecordBSON.tickSample(refused, into: &writer) }
+        writer.truncate(to: kept)
+        try RecordBSON.tickSample(Self.samples[1], into: &writer)
+        #expect(writer.bytes == (try BSONCodec.encode(Self.samples[0].document) + BSONCodec.encode(Self.samples[1].document)))
     }
 
     @Test func aNULInAFeatureKeyIsRefusedAsOnTheDocumentPath() {

@@ -46,7 +46,7 @@ enum BSONCodec {
         let array = writer.beginDocument()
         for (index, value) in values.enumerated() {
             try writer.writeHeader(value.type, key: String(index))
-            writer.bytes.append(contentsOf: value.bytes)
+            value.bytes.withUnsafeBytes { writer.append($0) }
         }
         try writer.endDocument(array)
         try writer.endDocument(condition)
@@ -93,101 +93,6 @@ enum BSONType {
     static let decimal128: UInt8 = 0x13
     static let minKey: UInt8 = 0xFF
     static let maxKey: UInt8 = 0x7F
-}
-
-struct BSONWriter {
-    var bytes: [UInt8] = []
-
-    /// Reserves the length prefix; returns where it is, for `endDocument`.
-    mutating func beginDocument() -> Int {
-        let start = bytes.count
-        append(Int32(0))
-        return start
-    }
-
-    mutating func endDocument(_ start: Int) throws(StoreError) {
-        bytes.append(0)
-        guard let length = Int32(exactly: bytes.count - start) else {
-            throw StoreError(.operationFailed, "document too large for BSON")
-        }
-        bytes.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: start, as: Int32.self) }
-    }
-
-    mutating func writeHeader(_ type: UInt8, key: String) throws(StoreError) {
-        // A key is a C string: an embedded NUL would silently cut it.
-        // Over the contiguous bytes when there are (native strings): the generic scan showed in the flush's profile.
-        let hasNUL = key.utf8.withContiguousStorageIfAvailable { $0.contains(0) } ?? key.utf8.contains(0)
-        guard !hasNUL else { throw StoreError(.operationFailed, "field name contains a NUL byte") }
-        bytes.append(type)
-        bytes.append(contentsOf: key.utf8)
-        bytes.append(0)
-    }
-
-    mutating func writeDocument(_ document: Document, depth: Int) throws(StoreError) {
-        guard depth <= BSONCodec.maxDepth else { throw StoreError(.operationFailed, "document nested too deeply") }
-        let start = beginDocument()
-        for field in document.fields {
-            try writeElement(field.key, field.value, depth: depth)
-        }
-        try endDocument(start)
-    }
-
-    private mutating func writeElement(_ key: String, _ value: DocumentValue, depth: Int) throws(StoreError) {
-        switch value {
-        case .double(let v):
-            try writeHeader(BSONType.double, key: key)
-            append(v.bitPattern)
-        case .string(let s):
-            try writeHeader(BSONType.string, key: key)
-            try appendString(s)
-        case .document(let d):
-            try writeHeader(BSONType.document, key: key)
-            try writeDocument(d, depth: depth + 1)
-        case .array(let values):
-            try writeHeader(BSONType.array, key: key)
-            guard depth + 1 <= BSONCodec.maxDepth else { throw StoreError(.operationFailed, "document nested too deeply") }
-            let start = beginDocument()
-            for (index, element) in values.enumerated() {
-                try writeElement(String(index), element, depth: depth + 1)
-            }
-            try endDocument(start)
-        case .bool(let b):
-            try writeHeader(BSONType.bool, key: key)
-            bytes.append(b ? 1 : 0)
-        case .date(let date):
-            try writeHeader(BSONType.dateTime, key: key)
-            try appendDate(date)
-        case .null:
-            try writeHeader(BSONType.null, key: key)
-        case .int32(let v):
-            try writeHeader(BSONType.int32, key: key)
-            append(v)
-        case .int64(let v):
-            try writeHeader(BSONType.int64, key: key)
-            append(v)
-        }
-    }
-
-    /// A string value: its length with the terminator, its UTF-8 bytes, the terminator.
-    mutating func appendString(_ value: String) throws(StoreError) {
-        let utf8 = value.utf8
-        guard let length = Int32(exactly: utf8.count + 1) else { throw StoreError(.operationFailed, "string too large for BSON") }
-        append(length)
-        bytes.append(contentsOf: utf8)
-        bytes.append(0)
-    }
-
-    /// A UTC datetime: milliseconds since the epoch.
-    mutating func appendDate(_ date: Date) throws(StoreError) {
-        guard let milliseconds = Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded()) else {
-            throw StoreError(.operationFailed, "date out of the BSON range")
-        }
-        append(milliseconds)
-    }
-
-    mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
 }
 
 /// Reads BSON from untrusted bytes: every length is checked against what remains, so truncated or hostile

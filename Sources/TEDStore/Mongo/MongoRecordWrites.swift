@@ -112,39 +112,41 @@ extension MongoStore {
     /// not two or three per record (malloc and free were a fifth of a drain's CPU in `perf`). A record that cannot
     /// be encoded gets its fate in `fates` and no operation.
     static func encode(_ records: [StoreRecord], refusing fates: inout [RecordFate?]) -> ([UInt8], [EncodedOperation]) {
-        var writer = BSONWriter()
-        writer.bytes.reserveCapacity(records.count * 256)  // tick samples with a few features, without growing
+        var writer = BSONWriter(capacity: records.count * 256)  // tick samples with a few features, without growing
         var operations: [EncodedOperation] = []
         operations.reserveCapacity(records.count)
         for (index, record) in records.enumerated() {
-            let start = writer.bytes.count
-            /// An upsert by `_id` with `update`, which merges the record into what is stored.
-            func merge(_ update: Document) throws(StoreError) {
-                try writer.writeDocument(["_id": .string(record.id)], depth: 0)
-                let middle = writer.bytes.count
-                try writer.writeDocument(update, depth: 0)
-                operations.append(EncodedOperation(record: index, selector: start..<middle, document: middle..<writer.bytes.count))
-            }
+            let start = writer.count
             do throws(StoreError) {
                 switch record {
                 case .tickSample(let sample):
                     try RecordBSON.tickSample(sample, into: &writer)
-                    operations.append(EncodedOperation(record: index, selector: nil, document: start..<writer.bytes.count))
+                    operations.append(EncodedOperation(record: index, selector: nil, document: start..<writer.count))
                 case .prediction(let prediction):
-                    try merge(MongoMergeUpdates.factWithOutcome(
-                        prediction.document, outcomeFields: MongoMergeUpdates.predictionOutcome, resolved: prediction.isResolved))
+                    operations.append(try merge(record, index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
+                        prediction.document, outcomeFields: MongoMergeUpdates.predictionOutcome, resolved: prediction.isResolved)))
                 case .sideBet(let sideBet):
-                    try merge(MongoMergeUpdates.factWithOutcome(
-                        sideBet.document, outcomeFields: MongoMergeUpdates.sideBetOutcome, resolved: sideBet.isResolved))
+                    operations.append(try merge(record, index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
+                        sideBet.document, outcomeFields: MongoMergeUpdates.sideBetOutcome, resolved: sideBet.isResolved)))
                 case .game(let game):
-                    try merge(MongoMergeUpdates.game(game))
+                    operations.append(try merge(record, index: index, into: &writer, update: MongoMergeUpdates.game(game)))
                 }
             } catch {
-                writer.bytes.removeSubrange(start...)
+                writer.truncate(to: start)
                 fates[index] = .refused(error)
             }
         }
         return (writer.bytes, operations)
+    }
+
+    /// An upsert by `_id` with `update`, which merges the record into what is stored.
+    private static func merge(_ record: StoreRecord, index: Int, into writer: inout BSONWriter,
+                              update: Document) throws(StoreError) -> EncodedOperation {
+        let start = writer.count
+        try writer.writeDocument(["_id": .string(record.id)], depth: 0)
+        let middle = writer.count
+        try writer.writeDocument(update, depth: 0)
+        return EncodedOperation(record: index, selector: start..<middle, document: middle..<writer.count)
     }
 
     /// A duplicate `_id` on insert is a record already stored; a duplicate on any other unique index, like any

@@ -26,24 +26,17 @@ enum RecordBSON {
 }
 
 extension BSONWriter {
-    /// A constant key: known to hold no NUL, so unlike `writeHeader` it is not scanned.
-    mutating func header(_ type: UInt8, _ key: StaticString) {
-        bytes.append(type)
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(0)
-    }
-
     /// `TickSample.id` (`game_id:tick`) as a string value, written without building the `String`.
     mutating func appendTickSampleID(gameID: String, tick: Int) throws(StoreError) {
-        let number = String(tick)  // a small string: no allocation
-        guard let length = Int32(exactly: gameID.utf8.count + 1 + number.utf8.count + 1) else {
-            throw StoreError(.operationFailed, "string too large for BSON")
-        }
-        append(length)
-        bytes.append(contentsOf: gameID.utf8)
-        bytes.append(UInt8(ascii: ":"))
-        bytes.append(contentsOf: number.utf8)
-        bytes.append(0)
+        let lengthAt = count
+        append(Int32(0))
+        let utf8Start = count
+        appendUTF8(gameID)
+        append(UInt8(ascii: ":"))
+        appendDecimal(tick)
+        append(UInt8(0))
+        guard let length = Int32(exactly: count - utf8Start) else { throw StoreError(.operationFailed, "string too large for BSON") }
+        patch(length, at: lengthAt)
     }
 
     mutating func field(_ key: StaticString, string value: String) throws(StoreError) {
@@ -81,7 +74,7 @@ extension BSONWriter {
             try writeHeader(BSONType.null, key: key)
         case .bool(let b):
             try writeHeader(BSONType.bool, key: key)
-            bytes.append(b ? 1 : 0)
+            append(UInt8(b ? 1 : 0))
         case .int(let i):
             try writeHeader(BSONType.int64, key: key)
             append(i)
