@@ -84,6 +84,11 @@ struct TimestampTests {
         #expect(Timestamp.formatISO8601(Date(timeIntervalSince1970: 4_102_444_799.999)) == "2099-12-31T23:59:59.999Z")
         // Sub-millisecond time is truncated, never rounded up into the next second.
         #expect(Timestamp.formatISO8601(Date(timeIntervalSince1970: Self.base + 0.9996)) == "2026-01-02T03:04:05.999Z")
+        // Years of four digits are written digit by digit; the others as printf pads them.
+        #expect(Timestamp.formatISO8601(Date(timeIntervalSince1970: -62_167_219_200)) == "0000-01-01T00:00:00.000Z")
+        #expect(Timestamp.formatISO8601(Date(timeIntervalSince1970: 253_402_300_799.999)) == "9999-12-31T23:59:59.999Z")
+        #expect(Timestamp.formatISO8601(Date(timeIntervalSince1970: 253_402_300_800)) == "10000-01-01T00:00:00.000Z")
+        #expect(Timestamp.formatISO8601(Date(timeIntervalSince1970: -62_167_219_200.001)) == "-001-12-31T23:59:59.999Z")
     }
 
     @Test func formatThenParseRoundTrips() throws {
