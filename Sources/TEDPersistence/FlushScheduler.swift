@@ -272,8 +272,9 @@ public final class FlushScheduler: Service, Sendable {
             logger.error("Error resolving outcomes in \(collection): \(error.message)")
         }
         var fates = result.fates
-        let refused = zip(records, fates).compactMap { record, fate -> (record: StoreRecord, error: StoreError)? in
-            if case .refused(let error) = fate { return (record, error) }
+        // By index, so only the refused records are copied (zipping copied every record of every batch).
+        let refused = fates.indices.compactMap { index -> (record: StoreRecord, error: StoreError)? in
+            if case .refused(let error) = fates[index] { return (records[index], error) }
             return nil
         }
         guard let first = refused.first else { return fates }

@@ -115,21 +115,21 @@ extension MongoStore {
         var writer = BSONWriter(capacity: records.count * 256)  // tick samples with a few features, without growing
         var operations: [EncodedOperation] = []
         operations.reserveCapacity(records.count)
-        for (index, record) in records.enumerated() {
+        for index in records.indices {
             let start = writer.count
             do throws(StoreError) {
-                switch record {
+                switch records[index] {
                 case .tickSample(let sample):
                     try RecordBSON.tickSample(sample, into: &writer)
                     operations.append(EncodedOperation(record: index, selector: nil, document: start..<writer.count))
                 case .prediction(let prediction):
-                    operations.append(try merge(record, index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
+                    operations.append(try merge(records[index], index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
                         prediction.document, outcomeFields: MongoMergeUpdates.predictionOutcome, resolved: prediction.isResolved)))
                 case .sideBet(let sideBet):
-                    operations.append(try merge(record, index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
+                    operations.append(try merge(records[index], index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
                         sideBet.document, outcomeFields: MongoMergeUpdates.sideBetOutcome, resolved: sideBet.isResolved)))
                 case .game(let game):
-                    operations.append(try merge(record, index: index, into: &writer, update: MongoMergeUpdates.game(game)))
+                    operations.append(try merge(records[index], index: index, into: &writer, update: MongoMergeUpdates.game(game)))
                 }
             } catch {
                 writer.truncate(to: start)

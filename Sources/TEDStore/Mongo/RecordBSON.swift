@@ -64,7 +64,10 @@ extension BSONWriter {
     mutating func writeObject(_ object: JSONObject, depth: Int) throws(StoreError) {
         guard depth <= BSONCodec.maxDepth else { throw StoreError(.operationFailed, "document nested too deeply") }
         let start = beginDocument()
-        for (key, value) in object.entries { try writeJSON(key, value, depth: depth) }
+        // Read in place through the buffer: iterating the array copied (retained and released) every key and value.
+        try object.entries.withUnsafeBufferPointer { entries throws(StoreError) in
+            for index in entries.indices { try writeJSON(entries[index].key, entries[index].value, depth: depth) }
+        }
         try endDocument(start)
     }
 
