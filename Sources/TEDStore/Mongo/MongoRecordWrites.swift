@@ -123,13 +123,13 @@ extension MongoStore {
                     try RecordBSON.tickSample(sample, into: &writer)
                     operations.append(EncodedOperation(record: index, selector: nil, document: start..<writer.count))
                 case .prediction(let prediction):
-                    operations.append(try merge(records[index], index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
+                    operations.append(try merge(id: records[index].id, index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
                         prediction.document, outcomeFields: MongoMergeUpdates.predictionOutcome, resolved: prediction.isResolved)))
                 case .sideBet(let sideBet):
-                    operations.append(try merge(records[index], index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
+                    operations.append(try merge(id: records[index].id, index: index, into: &writer, update: MongoMergeUpdates.factWithOutcome(
                         sideBet.document, outcomeFields: MongoMergeUpdates.sideBetOutcome, resolved: sideBet.isResolved)))
                 case .game(let game):
-                    operations.append(try merge(records[index], index: index, into: &writer, update: MongoMergeUpdates.game(game)))
+                    operations.append(try merge(id: records[index].id, index: index, into: &writer, update: MongoMergeUpdates.game(game)))
                 }
             } catch {
                 writer.truncate(to: start)
@@ -140,10 +140,10 @@ extension MongoStore {
     }
 
     /// An upsert by `_id` with `update`, which merges the record into what is stored.
-    private static func merge(_ record: StoreRecord, index: Int, into writer: inout BSONWriter,
+    private static func merge(id: String, index: Int, into writer: inout BSONWriter,
                               update: Document) throws(StoreError) -> EncodedOperation {
         let start = writer.count
-        try writer.writeDocument(["_id": .string(record.id)], depth: 0)
+        try writer.writeDocument(["_id": .string(id)], depth: 0)
         let middle = writer.count
         try writer.writeDocument(update, depth: 0)
         return EncodedOperation(record: index, selector: start..<middle, document: middle..<writer.count)
