@@ -64,6 +64,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -81,6 +82,7 @@ let package = Package(
         // The `ted` command's own parts (its log handlers, the checks it runs at start).
         .testTarget(name: "TEDCommandTests", dependencies: [
             "ted", "TEDStore", "TEDCore", "TEDTestSupport", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "TEDServerTests", dependencies: [
             "TEDServer", "TEDPersistence", "TEDStore", "TEDCore", "TEDTestSupport",

@@ -88,11 +88,17 @@ struct ServeCommand: AsyncParsableCommand {
         let app = TEDApplication.make(runtime: runtime, registry: registry, version: TED.version, jobs: jobs,
                                       bodyDeadlines: bodyDeadlines, logger: logger)
         // Shutdown runs in reverse order: the HTTP server stops accepting first, then the flush drains.
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) } + [.init(service: BoundedShutdown(inner: app, grace: settings.shutdownGrace))],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
+        let group = ServeGroup.make(background: services, server: BoundedShutdown(inner: app, grace: settings.shutdownGrace),
+                                    logger: logger)
+        var serverFailed = false
+        do {
+            try await group.run()
+        } catch {
+            // The HTTP server failed (a port already in use, say); the other services have stopped gracefully, so
+            // what was pending is accounted for below like at any shutdown.
+            logger.critical("The HTTP server failed", metadata: ["error": "\(error)", "host": "\(settings.host)", "port": "\(settings.port)"])
+            serverFailed = true
+        }
         await spool?.file.close()
         await store?.close()
         let lost = ingestor.counters.pending
@@ -103,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("Exiting with acknowledged records lost", metadata: ["records_lost": "\(lost)"])
             throw ExitCode(3)
         }
+        if serverFailed { throw ExitCode.failure }
     }
 }
 
