@@ -94,9 +94,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            // The HTTP server failed (a port already in use, say); the other services have stopped gracefully, so
-            // what was pending is accounted for below like at any shutdown.
-            logger.critical("The HTTP server failed", metadata: ["error": "\(error)", "host": "\(settings.host)", "port": "\(settings.port)"])
+            // A service failed: the HTTP server (a port already in use, say), after which the others stopped
+            // gracefully, or a background service. What was pending is accounted for below like at any shutdown.
+            logger.critical("Stopped on an error", metadata: ["error": "\(error)", "host": "\(settings.host)", "port": "\(settings.port)"])
             serverFailed = true
         }
         await spool?.file.close()
