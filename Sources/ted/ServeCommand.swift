@@ -90,14 +90,14 @@ struct ServeCommand: AsyncParsableCommand {
         // Shutdown runs in reverse order: the HTTP server stops accepting first, then the flush drains.
         let group = ServeGroup.make(background: services, server: BoundedShutdown(inner: app, grace: settings.shutdownGrace),
                                     logger: logger)
-        var serverFailed = false
+        var stoppedOnError = false
         do {
             try await group.run()
         } catch {
             // A service failed: the HTTP server (a port already in use, say), after which the others stopped
             // gracefully, or a background service. What was pending is accounted for below like at any shutdown.
             logger.critical("Stopped on an error", metadata: ["error": "\(error)", "host": "\(settings.host)", "port": "\(settings.port)"])
-            serverFailed = true
+            stoppedOnError = true
         }
         await spool?.file.close()
         await store?.close()
@@ -109,7 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("Exiting with acknowledged records lost", metadata: ["records_lost": "\(lost)"])
             throw ExitCode(3)
         }
-        if serverFailed { throw ExitCode.failure }
+        if stoppedOnError { throw ExitCode.failure }
     }
 }
 
