@@ -25,11 +25,11 @@ struct IngestBodyReader: Sendable {
     /// The whole body; its bytes stay held by `reservation` until the caller releases it.
     func read(_ request: Request, holding reservation: BodyBudget.Reservation) async -> Result<ByteBuffer, Failure> {
         let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared {
-            if declared > maxBodyBytes { return .failure(.tooLarge) }
-            if !budget.hasRoom(for: declared) { return .failure(.overBudget) }
-        }
         let body = request.body
+        if let declared {
+            if declared > maxBodyBytes { return await Self.refuseUnread(body, .tooLarge) }
+            if !budget.hasRoom(for: declared) { return await Self.refuseUnread(body, .overBudget) }
+        }
         let limit = maxBodyBytes
         let deadlines = deadlines
         let id = deadlines.begin()
@@ -44,15 +44,29 @@ struct IngestBodyReader: Sendable {
         }
     }
 
+    /// Refuses a body before reading any of it (its announced length is too large, or cannot fit the budget now).
+    private static func refuseUnread(_ body: RequestBody, _ failure: Failure) async -> Result<ByteBuffer, Failure> {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var chunks = body.makeAsyncIterator()
+                await stopReading(&chunks)
+            }
+        }
+        return .failure(failure)
+    }
+
     private static func collect(_ body: RequestBody, upTo limit: Int, holding reservation: BodyBudget.Reservation) async
         -> Result<ByteBuffer, Failure>
     {
         var buffer = ByteBuffer()
+        var chunks = body.makeAsyncIterator()
         do {
-            for try await var chunk in body {
+            while var chunk = try await chunks.next() {
                 let total = buffer.readableBytes + chunk.readableBytes
-                if total > limit { return .failure(.tooLarge) }
-                if !reservation.hold(atLeast: total) { return .failure(.overBudget) }
+                guard total <= limit, reservation.hold(atLeast: total) else {
+                    await stopReading(&chunks)
+                    return .failure(total > limit ? .tooLarge : .overBudget)
+                }
                 buffer.writeBuffer(&chunk)
             }
         } catch {
@@ -60,5 +74,16 @@ struct IngestBodyReader: Sendable {
         }
         // A cancelled read ends as if the body were complete: never hand on a truncated body.
         return Task.isCancelled ? .failure(.unreadable) : .success(buffer)
+    }
+
+    /// Stops the connection reading a refused body, as a read cancelled at the deadline does: the client gets the
+    /// answer and then the end of the connection. Left to the server, the rest of the body was read and dropped after
+    /// the answer for as long as the client sent or stalled, and what it buffered for stalled uploads refused for the
+    /// budget grew with their number (`scripts/faults` case 8 with 600 uploads, a 64 MiB budget: peak RSS 48 → 270 MiB,
+    /// 187 MiB with this). A read in a cancelled task ends the connection's inbound stream; only a child task of the
+    /// read calls this, so cancelling it cancels nothing else.
+    private static func stopReading(_ chunks: inout RequestBody.AsyncIterator) async {
+        withUnsafeCurrentTask { $0?.cancel() }
+        _ = try? await chunks.next()
     }
 }

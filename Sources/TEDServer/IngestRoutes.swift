@@ -98,15 +98,18 @@ struct IngestRoutes: Sendable {
 
     static func kindIndex(_ kind: EventKind) -> Int { EventKind.allCases.firstIndex(of: kind)! }
 
+    /// A body refused for its size or the budget is not read to its end (`IngestBodyReader`), so the connection cannot
+    /// carry another request: the answer says it closes.
     private func reject(_ failure: IngestBodyReader.Failure) -> Response {
         switch failure {
         case .tooLarge:
             return reject("body_too_large", JSONResponse.error(
-                .contentTooLarge, "request body exceeds \(bodyReader.maxBodyBytes) bytes (INGEST_MAX_BODY_BYTES)", field: "body"))
+                .contentTooLarge, "request body exceeds \(bodyReader.maxBodyBytes) bytes (INGEST_MAX_BODY_BYTES)", field: "body",
+                headers: [.connection: "close"]))
         case .overBudget:
             return reject("body_budget_exhausted", JSONResponse.error(
                 .serviceUnavailable, "too many request bodies are arriving at once (INGEST_BODY_BUDGET_BYTES); retry later",
-                field: "body", headers: [.retryAfter: "1"]))
+                field: "body", headers: [.retryAfter: "1", .connection: "close"]))
         case .timedOut:
             return reject("body_timeout", JSONResponse.error(
                 .requestTimeout, "the request body did not arrive within \(bodyReader.timeout) (INGEST_BODY_TIMEOUT_SECONDS)",
