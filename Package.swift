@@ -87,7 +87,6 @@ let package = Package(
         .testTarget(name: "TEDServerTests", dependencies: [
             "TEDServer", "TEDPersistence", "TEDStore", "TEDCore", "TEDTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ],
     swiftLanguageModes: [.v6]
