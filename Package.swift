@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "TEDServer", dependencies: [
             "TEDCore", "TEDBuffers", "TEDPersistence",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -87,6 +88,7 @@ let package = Package(
         .testTarget(name: "TEDServerTests", dependencies: [
             "TEDServer", "TEDPersistence", "TEDStore", "TEDCore", "TEDTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
     ],
     swiftLanguageModes: [.v6]

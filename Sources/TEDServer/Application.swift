@@ -63,7 +63,7 @@ public enum TEDApplication {
             router: router(runtime: runtime, registry: registry, version: version, jobs: jobs, bodyDeadlines: bodyDeadlines),
             // A connection silent for 30 s is closed: a client that stalls mid-request can neither hold it forever
             // nor keep a graceful shutdown (and the final flush behind it) waiting. Keep-alive clients reconnect.
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            server: .readAheadLimitedHTTP1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "ted"),
             logger: logger)
     }
