@@ -201,6 +201,7 @@ public struct GameTracker: Sendable {
     /// (before, or earlier in `events`): any update of it that is not an exact re-send (same tick and price) of
     /// one already seen. Changes nothing, so a request can be refused whole before any of it is applied.
     public func closedGameConflict(in events: [IngestEvent]) -> ClosedGameConflict? {
+        guard updatesAClosedGame(events) else { return nil }
         // This request's own prices by game and tick, beside the tracker's (not copied: a request costs its size).
         var pricesHere: [String: [Int: Double]] = [:]
         var ruggedHere: [String: Int] = [:]
@@ -218,6 +219,28 @@ public struct GameTracker: Sendable {
             if update.rugged { ruggedHere[id] = update.tick }
         }
         return nil
+    }
+
+    /// Whether an update of `events` is of a game whose rug was seen, before or earlier in `events`. Nearly every
+    /// request updates none (a feed's rug is its game's last update): this pass looks each game up once per run of
+    /// its updates, where the full check builds a table of the request's prices (3.5 % of batched ingest's CPU).
+    private func updatesAClosedGame(_ events: [IngestEvent]) -> Bool {
+        var ruggedHere: Set<String> = []
+        var gameID: String?
+        var closed = false
+        for event in events {
+            guard case .gameState(let update) = event else { continue }
+            if update.gameID != gameID {
+                gameID = update.gameID
+                closed = ruggedHere.contains(update.gameID) || ended[update.gameID]?.record.rugged == true
+            }
+            if closed { return true }
+            if update.rugged {
+                ruggedHere.insert(update.gameID)
+                closed = true
+            }
+        }
+        return false
     }
 
     /// Ends the running game, its end inferred at its last seen tick, when no update of it arrived since `cutoff`:

@@ -251,15 +251,23 @@ struct Fields {
     /// no `.` (MongoDB paths). Checked at every depth, so no record the service accepts is refused by a store. Runs
     /// on every event with features: bytes are compared (a `$` or `.` byte is what MongoDB refuses, whatever
     /// follows it), and a field's path is built only for an error message (building it for every field was 2% of a
-    /// single-event ingest).
+    /// single-event ingest). One pass over each name's contiguous bytes: two `utf8.contains` passes were 5 % of
+    /// batched ingest's CPU (90 updates of ~10 features a body).
     private func storableKeys(_ object: JSONObject, path: () -> String) throws(ValidationError) {
         for entry in object.entries {
-            let key = entry.key
-            let bytes = key.utf8
-            if bytes.isEmpty { throw error(path(), "field names must not be empty") }
-            if bytes.contains(0) { throw error(path(), "field names must not contain NUL") }
-            if bytes.first == UInt8(ascii: "$") { throw error("\(path()).\(key)", "field names must not start with $") }
-            if bytes.contains(UInt8(ascii: ".")) { throw error(path(), "field name '\(key)' must not contain '.'") }
+            var key = entry.key
+            var first: UInt8?
+            var hasNUL = false, hasDot = false
+            key.withUTF8 { bytes in
+                first = bytes.first
+                for byte in bytes {
+                    if byte == 0 { hasNUL = true } else if byte == UInt8(ascii: ".") { hasDot = true }
+                }
+            }
+            guard let first else { throw error(path(), "field names must not be empty") }
+            if hasNUL { throw error(path(), "field names must not contain NUL") }
+            if first == UInt8(ascii: "$") { throw error("\(path()).\(key)", "field names must not start with $") }
+            if hasDot { throw error(path(), "field name '\(key)' must not contain '.'") }
             try storableKeys(in: entry.value) { "\(path()).\(key)" }
         }
     }
