@@ -208,7 +208,7 @@ public struct GameTracker: Sendable {
         for (index, event) in events.enumerated() {
             guard case .gameState(let update) = event else { continue }
             let id = update.gameID
-            let rugTick = ruggedHere[id] ?? ended[id].flatMap { $0.record.rugged ? $0.record.endTick : nil }
+            let rugTick = ruggedHere[id] ?? rugTickSeen(of: id)
             if let rugTick {
                 let repeats = pricesHere[id]?[update.tick].map { $0 == update.price }
                     ?? (ended[id]?.seenTicks ?? open[id]?.seenTicks)?.repeats(update.tick, price: update.price) ?? false
@@ -232,7 +232,7 @@ public struct GameTracker: Sendable {
             guard case .gameState(let update) = event else { continue }
             if update.gameID != gameID {
                 gameID = update.gameID
-                closed = ruggedHere.contains(update.gameID) || ended[update.gameID]?.record.rugged == true
+                closed = ruggedHere.contains(update.gameID) || rugTickSeen(of: update.gameID) != nil
             }
             if closed { return true }
             if update.rugged {
@@ -241,6 +241,11 @@ public struct GameTracker: Sendable {
             }
         }
         return false
+    }
+
+    /// The rug tick of an ended game whose rug was seen (not one whose end was inferred).
+    private func rugTickSeen(of gameID: String) -> Int? {
+        ended[gameID].flatMap { $0.record.rugged ? $0.record.endTick : nil }
     }
 
     /// Ends the running game, its end inferred at its last seen tick, when no update of it arrived since `cutoff`:
