@@ -184,6 +184,8 @@ extension Ingestor {
     /// + dropped + superseded.
     func expectBalanced(_ context: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
         let counters = counters
+        // The count read without the lock (ingest's room and admission checks) agrees with the queue's own.
+        #expect(pendingCount == counters.pending, "\(context): pendingCount", sourceLocation: sourceLocation)
         for collection in CollectionName.flushed {
             #expect(counters.ledger.isBalanced(collection, pending: counters.pendingByCollection[collection] ?? 0),
                     "\(context) \(collection): \(counters.ledger.counts[collection] ?? [:])", sourceLocation: sourceLocation)
