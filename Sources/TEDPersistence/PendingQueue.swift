@@ -27,13 +27,16 @@ public struct PendingQueue: Sendable {
         var queuedAt: Date
     }
 
-    /// One collection's records in arrival order; `positions` maps an `_id` to its absolute position, which
-    /// stays valid as the front moves (`base` counts what was removed or prepended).
+    /// One collection's records in arrival order; `positions` maps the `_id` of every queued record, and of no
+    /// other, to its absolute position, which stays valid as the front moves (`base` counts what was removed or
+    /// prepended).
     ///
-    /// Records leaving the front keep their `positions` entry: removing each one hashed its `_id` once more per
-    /// record and showed in `perf` as a twelfth of a drain's CPU, all of it under the lock that ingest waits on. A
-    /// position is trusted only when the entry there still has that `_id` (`isQueued`); the stale ones go when
-    /// the queue empties, or in one rebuild when they far outnumber the live ones (a queue that never empties).
+    /// A record leaving the front takes its `positions` entry with it: one more hash of its `_id` per record taken.
+    /// Leaving the entries behind saved that on the drain path, but then the index grew by every record that passed
+    /// through a queue that seldom empties (the flush takes a batch while the next records arrive), up to 65,536
+    /// stale entries: ingest paid each of the table's doublings, a rehash of every entry, and the flush its release,
+    /// each up to 14–18 ms under the lock that every ingest request takes (measured at 2,000 requests/s with
+    /// persistence on): the slowest requests of the latency row (BENCHMARKS.md, row 3).
     struct CollectionQueue: Sendable {
         var entries = Deque<Entry>()
         var positions: [String: Int] = [:]
@@ -45,22 +48,14 @@ public struct PendingQueue: Sendable {
 
         var count: Int { entries.count }
 
-        /// Whether the record with `id` is queued, and so is still at its recorded position.
-        func isQueued(_ id: String) -> Bool {
-            guard let position = positions[id] else { return false }
-            return holds(id, at: position)
-        }
-
-        private func holds(_ id: String, at position: Int) -> Bool {
-            position >= base && position - base < entries.count && entries[position - base].id == id
-        }
+        func isQueued(_ id: String) -> Bool { positions[id] != nil }
 
         /// Queues `entry`, or folds it into the queued version of the same record (merges commute, so nothing either
-        /// holds is lost). Returns false when it folded. One hash of the `_id` either way: ingest calls this under
+        /// holds is lost). Returns false when it folded. One hash of the `_id` to queue: ingest calls this under
         /// its lock for every record.
         mutating func add(_ entry: Entry) -> Bool {
             let appended = base + entries.count
-            if let previous = positions.updateValue(appended, forKey: entry.id), holds(entry.id, at: previous) {
+            if let previous = positions.updateValue(appended, forKey: entry.id) {
                 positions[entry.id] = previous
                 entries[previous - base].record = entries[previous - base].record.merged(with: entry.record)
                 return false
@@ -77,11 +72,14 @@ public struct PendingQueue: Sendable {
             places.reserveCapacity(n)
             for _ in 0..<n {
                 let entry = entries.removeFirst()
+                positions.removeValue(forKey: entry.id)
                 places.append(Place(id: entry.id, sequence: entry.sequence, queuedAt: entry.queuedAt))
                 records.append(entry.record)
             }
             base += n
-            forgetStalePositions()
+            // An emptied index keeps its table up to a size, so a queue that fills again does not regrow it
+            // doubling by doubling; a larger one (a backlog drained) gives its memory back.
+            if entries.isEmpty, positions.capacity > Self.indexCapacityKept { positions = [:] }
             return (records, places)
         }
 
@@ -91,22 +89,8 @@ public struct PendingQueue: Sendable {
             entries.prepend(contentsOf: restored)
         }
 
-        /// Drops the positions of records that left: all of them once the queue is empty (with the table's memory when
-        /// it was large), or all in one rebuild once they are four times the live ones, so a rebuild costs at most a
-        /// quarter of the removals it saved.
-        private mutating func forgetStalePositions() {
-            if entries.isEmpty {
-                positions.removeAll(keepingCapacity: positions.count <= Self.stalePositionsKept)
-            } else if positions.count > 4 * entries.count + Self.stalePositionsKept {
-                var rebuilt: [String: Int] = [:]
-                rebuilt.reserveCapacity(entries.count)
-                for (offset, entry) in entries.enumerated() { rebuilt[entry.id] = base + offset }
-                positions = rebuilt
-            }
-        }
-
-        /// Stale positions tolerated before a rebuild whatever the queue's size, so a small queue is not rebuilt often.
-        static var stalePositionsKept: Int { 65_536 }
+        /// The largest table an emptied index keeps.
+        static var indexCapacityKept: Int { 65_536 }
     }
 
     /// A batch the flush is writing. Its records are kept apart from their places in the queue, so the flush hands

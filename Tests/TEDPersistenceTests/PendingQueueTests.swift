@@ -160,23 +160,23 @@ import TEDStore
         #expect(balanced(queue))
     }
 
-    /// Records leaving the front keep their index entry until the queue empties or a rebuild drops them: a record
-    /// that left is queued anew, not folded into whatever now sits at its old position, and a queued one still folds
-    /// after a rebuild. The queue here never empties, so only the rebuild bounds the index.
-    @Test func theIndexOfAQueueThatNeverEmptiesStaysRight() throws {
+    /// A record leaving the front takes its index entry with it, in a queue that never empties too: the index
+    /// holds the queued records and no other, so ingest never rehashes, nor the flush frees, a table of records
+    /// long gone (both under the lock every request takes). A record that left is queued anew, not folded into
+    /// whatever now sits at its old position, and a queued one still folds.
+    @Test func theIndexOfAQueueThatNeverEmptiesHoldsOnlyTheQueuedRecords() throws {
         var queue = PendingQueue(capacity: 1_000_000)
         queue.enqueue(prediction(1))
-        let flowing = PendingQueue.CollectionQueue.stalePositionsKept + 10_000
+        let flowing = 20_000
         for tick in 0..<flowing {
             queue.enqueue(sample(tick))
             // One sample of every thousand stays: the queue never empties.
             if tick % 1_000 == 999, let batch = queue.takeBatch(limit: 999, excluding: [.predictions]) { queue.complete(batch) }
         }
         let ticks = try #require(queue.queues[.tickSamples])
-        #expect(ticks.positions.count < flowing / 2, "rebuilt once the stale entries outnumbered the live ones")
-        #expect(ticks.positions.count > ticks.count, "records that left keep their entry until a rebuild")
-        let leftBeforeTheRebuild = sample(0), leftAfterIt = sample(flowing - 5_000), stillQueued = sample(flowing - 1)
-        for record in [leftBeforeTheRebuild, leftAfterIt, stillQueued, prediction(1, resolvedAt: 80)] { queue.enqueue(record) }
+        #expect(ticks.positions.count == ticks.count, "no entry of a record that left")
+        let leftLongAgo = sample(0), leftRecently = sample(flowing - 5_000), stillQueued = sample(flowing - 1)
+        for record in [leftLongAgo, leftRecently, stillQueued, prediction(1, resolvedAt: 80)] { queue.enqueue(record) }
         #expect(queue.ledger.value(.superseded, .tickSamples) == 1, "only the queued sample folded")
         #expect(queue.ledger.value(.superseded, .predictions) == 1)
         var taken: [String] = []
@@ -184,9 +184,10 @@ import TEDStore
             if batch.collection == .tickSamples { taken += batch.records.map(\.id) }
             queue.complete(batch)
         }
-        #expect(Array(taken.suffix(2)) == [leftBeforeTheRebuild.id, leftAfterIt.id], "queued anew, at the back")
+        #expect(Array(taken.suffix(2)) == [leftLongAgo.id, leftRecently.id], "queued anew, at the back")
         #expect(taken.filter { $0 == stillQueued.id }.count == 1)
         #expect(queue.count == 0)
+        #expect(try #require(queue.queues[.tickSamples]).positions.isEmpty)
         #expect(balanced(queue))
     }
 
