@@ -231,20 +231,9 @@ public final class Ingestor: Sendable {
 
     // MARK: The flush side
 
-    /// Takes a batch of up to `limit` records in steps of `takenPerHold`, letting go of the lock between them.
     public func takeBatch(limit: Int, excluding: Set<CollectionName> = []) -> PendingQueue.Batch? {
-        let step = Self.takenPerHold
-        guard var batch = state.withLock({ $0.pending.takeBatch(limit: min(limit, step), excluding: excluding) }) else { return nil }
-        guard batch.count == step, limit > step else { return batch }
-        batch.reserveCapacity(min(limit, step + pendingCount))
-        while batch.count < limit, state.withLock({ $0.pending.extend(&batch, limit: min(step, limit - batch.count)) }) == step {}
-        return batch
+        state.withLock { $0.pending.takeBatch(limit: limit, excluding: excluding) }
     }
-
-    /// Records moved into a batch per hold of the lock. Every ingest request takes that lock, and taking a batch of
-    /// 1,000 in one hold kept it ~0.9 ms (each record moved and its `_id` taken out of the index): requests arriving
-    /// meanwhile waited that long (measured at 2,000 requests/s); a step of 128 keeps a hold near a tenth of that.
-    static var takenPerHold: Int { 128 }
 
     public func settle(_ batch: PendingQueue.Batch, fates: [RecordFate]) {
         makingRoom { $0.settle(batch, fates: fates) }

@@ -48,9 +48,6 @@ public struct PendingQueue: Sendable {
 
         var count: Int { entries.count }
 
-        /// The absolute position the next record queued takes: every record queued before now sits below it.
-        var end: Int { base + entries.count }
-
         func isQueued(_ id: String) -> Bool { positions[id] != nil }
 
         /// Queues `entry`, or folds it into the queued version of the same record (merges commute, so nothing either
@@ -67,8 +64,12 @@ public struct PendingQueue: Sendable {
             return true
         }
 
-        /// Moves the first `n` records out of the queue, onto `records` and their places onto `places`.
-        mutating func removeFirst(_ n: Int, into records: inout [StoreRecord], _ places: inout [Place]) {
+        /// The first `n` records and their places, moved out of the queue.
+        mutating func removeFirst(_ n: Int) -> (records: [StoreRecord], places: [Place]) {
+            var records: [StoreRecord] = []
+            var places: [Place] = []
+            records.reserveCapacity(n)
+            places.reserveCapacity(n)
             for _ in 0..<n {
                 let entry = entries.removeFirst()
                 positions.removeValue(forKey: entry.id)
@@ -79,6 +80,7 @@ public struct PendingQueue: Sendable {
             // An emptied index keeps its table up to a size, so a queue that fills again does not regrow it
             // doubling by doubling; a larger one (a backlog drained) gives its memory back.
             if entries.isEmpty, positions.capacity > Self.indexCapacityKept { positions = [:] }
+            return (records, places)
         }
 
         mutating func prepend(_ restored: [Entry]) {
@@ -96,24 +98,14 @@ public struct PendingQueue: Sendable {
     /// a retain of each of its fields, and the release later), a twelfth of the flush task's CPU in `perf`.
     public struct Batch: Sendable {
         public let collection: CollectionName
-        public fileprivate(set) var records: [StoreRecord]
-        fileprivate var places: [Place]
-        /// The collection queue's `end` when the batch was started: it grows only by records queued before, so it
-        /// never holds two versions of a record that ingest queued apart.
-        fileprivate let end: Int
+        public let records: [StoreRecord]
+        fileprivate let places: [Place]
         public var count: Int { records.count }
 
-        fileprivate init(collection: CollectionName, records: [StoreRecord], places: [Place], end: Int) {
+        fileprivate init(collection: CollectionName, records: [StoreRecord], places: [Place]) {
             self.collection = collection
             self.records = records
             self.places = places
-            self.end = end
-        }
-
-        /// Room for `count` records, made before the batch grows, so that growing it under the lock copies nothing.
-        public mutating func reserveCapacity(_ count: Int) {
-            records.reserveCapacity(count)
-            places.reserveCapacity(count)
         }
 
         /// The entries again, for the paths that put records back in the queue.
@@ -123,7 +115,7 @@ public struct PendingQueue: Sendable {
 
         /// The batch of the records at `positions` only.
         fileprivate func keeping(_ positions: [Int]) -> Batch {
-            Batch(collection: collection, records: positions.map { records[$0] }, places: positions.map { places[$0] }, end: end)
+            Batch(collection: collection, records: positions.map { records[$0] }, places: positions.map { places[$0] })
         }
     }
 
@@ -169,22 +161,9 @@ public struct PendingQueue: Sendable {
     /// `excluding` skips collections whose write failed this round, so they hold no other collection back.
     public mutating func takeBatch(limit: Int, excluding: Set<CollectionName> = []) -> Batch? {
         guard let collection = oldestCollection(excluding: excluding) else { return nil }
-        var batch = Batch(collection: collection, records: [], places: [], end: queues[collection]!.end)
-        batch.reserveCapacity(min(limit, queues[collection]!.count))
-        extend(&batch, limit: limit)
-        return batch
-    }
-
-    /// Moves up to `limit` more records of the batch's collection into it, of those queued before it was started.
-    /// Returns how many it moved. `Ingestor` takes a large batch this way in steps, letting go of its lock between.
-    @discardableResult
-    public mutating func extend(_ batch: inout Batch, limit: Int) -> Int {
-        // No copy of the collection's queue is bound here: one alive across the change below would copy its storage.
-        guard let count = queues[batch.collection]?.count, let end = queues[batch.collection]?.end else { return 0 }
-        let n = max(0, min(limit, count, batch.end - end + count))
-        queues[batch.collection]!.removeFirst(n, into: &batch.records, &batch.places)
-        queues[batch.collection]!.inFlight += n
-        return n
+        let taken = queues[collection]!.removeFirst(min(limit, queues[collection]!.count))
+        queues[collection]!.inFlight += taken.records.count
+        return Batch(collection: collection, records: taken.records, places: taken.places)
     }
 
     /// The store confirmed the batch.
@@ -255,8 +234,7 @@ public struct PendingQueue: Sendable {
 
     private mutating func dropOldest() -> Bool {
         guard let collection = oldestCollection() else { return false }
-        var dropped: [StoreRecord] = [], places: [Place] = []
-        queues[collection]!.removeFirst(1, into: &dropped, &places)
+        _ = queues[collection]!.removeFirst(1)
         count -= 1
         ledger.add(.dropped(reason: "queue_full"), collection)
         return true

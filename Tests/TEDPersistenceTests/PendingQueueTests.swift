@@ -74,50 +74,6 @@ import TEDStore
         #expect(unspooled.calls == 0)
     }
 
-    /// `Ingestor` takes a large batch in steps, letting go of its lock between them (`extend`): a step takes only
-    /// records queued before the batch was started, so a version queued after it began waits for the next batch
-    /// instead of riding in the same one as its predecessor, and the batch keeps the queue's order.
-    @Test func aBatchGrowsOnlyByRecordsQueuedBeforeItStarted() throws {
-        var queue = PendingQueue(capacity: 100)
-        for at in 0..<5 { queue.enqueue(prediction(at)) }
-        let started = queue.takeBatch(limit: 2)
-        var batch = try #require(started)
-        // Between two steps ingest queues a newer version of a record the batch holds, and a new record.
-        queue.enqueue(prediction(0, resolvedAt: 70))
-        queue.enqueue(prediction(9))
-        #expect(queue.extend(&batch, limit: 10) == 3)
-        #expect(queue.extend(&batch, limit: 10) == 0)
-        #expect(batch.records.map(\.id) == (0..<5).map { prediction($0).id })
-        #expect(queue.count == 7, "a batch in flight is still pending")
-        queue.complete(batch)
-        let taken = queue.takeBatch(limit: 10)
-        let next = try #require(taken)
-        #expect(next.records == [prediction(0, resolvedAt: 70), prediction(9)])
-        queue.complete(next)
-        #expect(queue.count == 0)
-        #expect(balanced(queue))
-    }
-
-    /// The ingestor's steps add up to the batch one hold would have taken, whatever the limit.
-    @Test func theIngestorTakesABatchInStepsOfTheWholeLimit() throws {
-        let ingestor = Ingestor(settings: try Settings(values: ["PERSISTENCE_MAX_PENDING": "10000"]), flag: .forTests(enabled: true))
-        let records = 3 * Ingestor.takenPerHold + 10
-        // One game_state update derives one tick sample; the first also derives the game.
-        for tick in 0..<records - 1 {
-            ingestor.ingest([.gameState(GameStateUpdate(gameID: "g", tick: tick, price: 1, rugged: false, timestamp: now))], now: now)
-        }
-        let games = try #require(ingestor.takeBatch(limit: records))
-        #expect(games.collection == .games)
-        let limit = 2 * Ingestor.takenPerHold + 1
-        let first = try #require(ingestor.takeBatch(limit: limit))
-        let rest = try #require(ingestor.takeBatch(limit: records))
-        #expect(first.count == limit)
-        #expect(rest.count == records - 1 - limit)
-        #expect((first.records + rest.records).map(\.id) == (0..<records - 1).map { "g:\($0)" })
-        #expect(ingestor.takeBatch(limit: records) == nil)
-        #expect(ingestor.pendingCount == records, "taken, not yet stored")
-    }
-
     @Test func aNewerVersionReplacesThePendingOne() throws {
         var queue = PendingQueue(capacity: 100)
         queue.enqueue(prediction(1))
