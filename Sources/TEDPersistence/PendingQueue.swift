@@ -4,12 +4,12 @@ import TEDStore
 
 /// Records accepted while persistence is on and not yet written. Not thread-safe: `Ingestor` owns it.
 ///
-/// Each collection keeps its records in arrival order, indexed by `_id`, so a newer version of a record (a game
-/// that advanced, a prediction that got resolved) replaces the pending one in place instead of queueing twice. A
-/// batch taken by the flush stays counted as pending ("in flight") until the store confirms it; a failed batch goes
-/// back to the front. Every operation is O(1) per record: the queue holds up to `capacity` records on the ingest
-/// path. Past `capacity` the oldest records are dropped and counted, unless `dropsWhenFull` is off (the reject
-/// policy: admission control refuses new requests instead).
+/// Each collection keeps its records in arrival order, indexed by `_id` when they come in versions (all but tick
+/// samples), so a newer version of a record (a game that advanced, a prediction that got resolved) replaces the
+/// pending one in place instead of queueing twice. A batch taken by the flush stays counted as pending ("in flight")
+/// until the store confirms it; a failed batch goes back to the front. Every operation is O(1) per record: the queue
+/// holds up to `capacity` records on the ingest path. Past `capacity` the oldest records are dropped and counted,
+/// unless `dropsWhenFull` is off (the reject policy: admission control refuses new requests instead).
 public struct PendingQueue: Sendable {
     struct Entry: Sendable {
         var id: String
@@ -38,6 +38,8 @@ public struct PendingQueue: Sendable {
     /// each up to 14–18 ms under the lock that every ingest request takes (measured at 2,000 requests/s with
     /// persistence on): the slowest requests of the latency row (BENCHMARKS.md, row 3).
     struct CollectionQueue: Sendable {
+        /// Whether a newer version of a queued record folds into it; without, the queue keeps no index.
+        let foldsVersions: Bool
         var entries = Deque<Entry>()
         var positions: [String: Int] = [:]
         var base = 0
@@ -54,6 +56,10 @@ public struct PendingQueue: Sendable {
         /// holds is lost). Returns false when it folded. One hash of the `_id` to queue: ingest calls this under
         /// its lock for every record.
         mutating func add(_ entry: Entry) -> Bool {
+            guard foldsVersions else {
+                entries.append(entry)
+                return true
+            }
             let appended = base + entries.count
             if let previous = positions.updateValue(appended, forKey: entry.id) {
                 positions[entry.id] = previous
@@ -72,7 +78,7 @@ public struct PendingQueue: Sendable {
             places.reserveCapacity(n)
             for _ in 0..<n {
                 let entry = entries.removeFirst()
-                positions.removeValue(forKey: entry.id)
+                if foldsVersions { positions.removeValue(forKey: entry.id) }
                 places.append(Place(id: entry.id, sequence: entry.sequence, queuedAt: entry.queuedAt))
                 records.append(entry.record)
             }
@@ -85,7 +91,9 @@ public struct PendingQueue: Sendable {
 
         mutating func prepend(_ restored: [Entry]) {
             base -= restored.count
-            for (offset, entry) in restored.enumerated() { positions[entry.id] = base + offset }
+            if foldsVersions {
+                for (offset, entry) in restored.enumerated() { positions[entry.id] = base + offset }
+            }
             entries.prepend(contentsOf: restored)
         }
 
@@ -149,7 +157,7 @@ public struct PendingQueue: Sendable {
         nextSequence += 1
         let entry = Entry(id: record.id, sequence: nextSequence, record: record, queuedAt: date)
         // A newer version keeps the older one's place, so the oldest-first order still holds.
-        guard queues[collection, default: CollectionQueue()].add(entry) else {
+        guard queues[collection, default: CollectionQueue(foldsVersions: collection.recordsHaveVersions)].add(entry) else {
             ledger.add(.superseded, collection)
             return
         }
@@ -199,7 +207,8 @@ public struct PendingQueue: Sendable {
             }
         }
         count -= batch.count - restored.count
-        queues[batch.collection, default: CollectionQueue()].prepend(restored)
+        queues[batch.collection, default: CollectionQueue(foldsVersions: batch.collection.recordsHaveVersions)]
+            .prepend(restored)
         if dropsWhenFull { while count > capacity, dropOldest() {} }
     }
 
@@ -239,6 +248,16 @@ public struct PendingQueue: Sendable {
         ledger.add(.dropped(reason: "queue_full"), collection)
         return true
     }
+}
+
+extension CollectionName {
+    /// Whether a record of the collection comes again in newer versions (a game that advanced, a prediction or side
+    /// bet that got resolved), which the pending queue folds into the queued one. A tick sample does not: the tracker
+    /// derives it once, from the first update of its tick, and the store inserts it once. A repeat (a catch-up, a
+    /// tick seen again after a restart) is written as "already stored" instead of folded, so the queue keeps no index
+    /// for the records that are most of the feed: ingest adds none and the drain removes none, a lookup at a random
+    /// place of a table that grows with the backlog (6 % of a 200k-record drain's CPU in `perf`).
+    var recordsHaveVersions: Bool { self != .tickSamples }
 }
 
 /// Counts that make every accepted record accountable:

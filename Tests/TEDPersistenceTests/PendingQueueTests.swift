@@ -166,28 +166,44 @@ import TEDStore
     /// whatever now sits at its old position, and a queued one still folds.
     @Test func theIndexOfAQueueThatNeverEmptiesHoldsOnlyTheQueuedRecords() throws {
         var queue = PendingQueue(capacity: 1_000_000)
-        queue.enqueue(prediction(1))
+        queue.enqueue(sample(1))
         let flowing = 20_000
-        for tick in 0..<flowing {
-            queue.enqueue(sample(tick))
-            // One sample of every thousand stays: the queue never empties.
-            if tick % 1_000 == 999, let batch = queue.takeBatch(limit: 999, excluding: [.predictions]) { queue.complete(batch) }
+        for at in 0..<flowing {
+            queue.enqueue(prediction(at))
+            // One prediction of every thousand stays: the queue never empties.
+            if at % 1_000 == 999, let batch = queue.takeBatch(limit: 999, excluding: [.tickSamples]) { queue.complete(batch) }
         }
-        let ticks = try #require(queue.queues[.tickSamples])
-        #expect(ticks.positions.count == ticks.count, "no entry of a record that left")
-        let leftLongAgo = sample(0), leftRecently = sample(flowing - 5_000), stillQueued = sample(flowing - 1)
-        for record in [leftLongAgo, leftRecently, stillQueued, prediction(1, resolvedAt: 80)] { queue.enqueue(record) }
-        #expect(queue.ledger.value(.superseded, .tickSamples) == 1, "only the queued sample folded")
-        #expect(queue.ledger.value(.superseded, .predictions) == 1)
-        var taken: [String] = []
+        let predictions = try #require(queue.queues[.predictions])
+        #expect(predictions.positions.count == predictions.count, "no entry of a record that left")
+        let leftLongAgo = prediction(0, resolvedAt: 80), leftRecently = prediction(flowing - 5_000, resolvedAt: 80)
+        let stillQueued = prediction(flowing - 1, resolvedAt: 80)
+        for record in [leftLongAgo, leftRecently, stillQueued] { queue.enqueue(record) }
+        #expect(queue.ledger.value(.superseded, .predictions) == 1, "only the queued prediction folded")
+        var taken: [StoreRecord] = []
         while let batch = queue.takeBatch(limit: 10_000) {
-            if batch.collection == .tickSamples { taken += batch.records.map(\.id) }
+            if batch.collection == .predictions { taken += batch.records }
             queue.complete(batch)
         }
-        #expect(Array(taken.suffix(2)) == [leftLongAgo.id, leftRecently.id], "queued anew, at the back")
-        #expect(taken.filter { $0 == stillQueued.id }.count == 1)
+        #expect(Array(taken.suffix(2)) == [leftLongAgo, leftRecently], "queued anew, at the back")
+        #expect(taken.filter { $0.id == stillQueued.id } == [stillQueued], "folded into the queued version")
         #expect(queue.count == 0)
+        #expect(try #require(queue.queues[.predictions]).positions.isEmpty)
+        #expect(balanced(queue))
+    }
+
+    /// Tick samples come in one version (`CollectionName.recordsHaveVersions`): the queue keeps no index of them, and
+    /// a repeat is queued again for the store to answer "already stored".
+    @Test func tickSamplesAreQueuedWithoutAnIndexAndARepeatIsQueuedAgain() throws {
+        var queue = PendingQueue(capacity: 100)
+        for tick in [1, 1, 2] { queue.enqueue(sample(tick)) }
         #expect(try #require(queue.queues[.tickSamples]).positions.isEmpty)
+        #expect(queue.count == 3)
+        #expect(queue.ledger.value(.superseded, .tickSamples) == 0)
+        let taken = queue.takeBatch(limit: 10)
+        let batch = try #require(taken)
+        #expect(batch.records.map(\.id) == ["g1:1", "g1:1", "g1:2"])
+        queue.settle(batch, fates: [.stored, .alreadyStored, .stored])
+        #expect(queue.count == 0)
         #expect(balanced(queue))
     }
 

@@ -174,6 +174,20 @@ import TEDCore
         await store.close()
     }
 
+    /// The pending queue does not fold a repeated tick sample (`CollectionName.recordsHaveVersions`): both versions
+    /// can reach the store in one batch, and the repeat is "already stored", not an error.
+    @Test(arguments: Backend.allCases)
+    func aTickSampleTwiceInOneBatchIsStoredOnceAndAlreadyStoredOnce(_ backend: Backend) async throws {
+        let store = try makeStore(backend)
+        let samples = [1, 1, 2].map { tick in
+            StoreRecord.tickSample(TickSample(gameID: "g", tick: tick, price: Double(tick), features: nil,
+                                              timestamp: Self.t0, createdAt: Self.t0))
+        }
+        #expect(try await store.write(samples, to: .tickSamples) == [.stored, .alreadyStored, .stored])
+        #expect(try await store.documentCount(of: .tickSamples, matching: .all) == 2)
+        await store.close()
+    }
+
     @Test(arguments: Backend.allCases)
     func outcomesStoredBeforeTheEndAreResolvedInTheStore(_ backend: Backend) async throws {
         let store = try makeStore(backend)
