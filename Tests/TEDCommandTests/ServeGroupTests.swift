@@ -31,6 +31,40 @@ import Testing
         }
     }
 
+    /// Says, at each step, whether it ran on the background thread: at its start, after a suspension, in a child task,
+    /// and after the shutdown that woke it.
+    final class ThreadRecordingService: Service {
+        let thread: BackgroundThread
+        let onThread = Mutex<[String: Bool]>([:])
+
+        init(thread: BackgroundThread) { self.thread = thread }
+
+        func run() async throws {
+            record("start")
+            await Task.yield()
+            record("after a suspension")
+            await withTaskGroup(of: Void.self) { group in group.addTask { self.record("child task") } }
+            try? await gracefulShutdown()
+            record("after shutdown began")
+        }
+
+        private func record(_ step: String) {
+            let current = thread.isCurrent
+            onThread.withLock { $0[step] = current }
+        }
+    }
+
+    @Test func backgroundServicesRunOnTheBackgroundThreadNotOnTheCallers() async throws {
+        let background = ThreadRecordingService(thread: .shared)
+        #expect(!BackgroundThread.shared.isCurrent)
+        let group = ServeGroup.make(background: [background], server: StoppingServer(), signals: [],
+                                    logger: Logger(label: "test"))
+        try await group.run()
+        #expect(background.onThread.withLock { $0 } == [
+            "start": true, "after a suspension": true, "child task": true, "after shutdown began": true,
+        ])
+    }
+
     @Test func aServerThatFailsShutsTheOthersDownGracefully() async throws {
         let background = BackgroundService()
         let group = ServeGroup.make(background: [background], server: FailingServer(), signals: [], logger: Logger(label: "test"))
