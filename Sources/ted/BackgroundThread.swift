@@ -10,7 +10,9 @@ import ServiceLifecycle
 /// hundreds of microseconds, and the requests that came in on it meanwhile waited behind them, whichever core was
 /// free (`perf` showed the loops running for over 0.4 ms at a stretch 7 times a second with persistence on, 1.3 with
 /// it off; BENCHMARKS.md, "A quiet machine"). On a thread of its own that work waits for a core like any thread, and
-/// a request that arrives meanwhile is read by its loop on the other core or as soon as the kernel switches.
+/// a request that arrives meanwhile is read by its loop on the other core or as soon as the kernel switches. Kept for
+/// that, not for a measured gain: side by side, row 3's p99 did not move beyond this machine's noise (BENCHMARKS.md,
+/// "The background services leave the event loops").
 ///
 /// The store's own calls still run on the store's threads (`SQLiteConnection`, `MongoClientPool`); this thread runs
 /// what the services do between them. It is named `ted-bg-…` (`ps -L`), and lives as long as the process, like NIO's

@@ -34,10 +34,7 @@ import Testing
     /// Says, at each step, whether it ran on the background thread: at its start, after a suspension, in a child task,
     /// and after the shutdown that woke it.
     final class ThreadRecordingService: Service {
-        let thread: BackgroundThread
         let onThread = Mutex<[String: Bool]>([:])
-
-        init(thread: BackgroundThread) { self.thread = thread }
 
         func run() async throws {
             record("start")
@@ -49,13 +46,13 @@ import Testing
         }
 
         private func record(_ step: String) {
-            let current = thread.isCurrent
+            let current = BackgroundThread.shared.isCurrent
             onThread.withLock { $0[step] = current }
         }
     }
 
     @Test func backgroundServicesRunOnTheBackgroundThreadNotOnTheCallers() async throws {
-        let background = ThreadRecordingService(thread: .shared)
+        let background = ThreadRecordingService()
         #expect(!BackgroundThread.shared.isCurrent)
         let group = ServeGroup.make(background: [background], server: StoppingServer(), signals: [],
                                     logger: Logger(label: "test"))
